@@ -1,0 +1,335 @@
+"""The `watchkeep` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from watchkeep import __version__
+from watchkeep.core.auth.service import AuthService
+from watchkeep.core.clock import SystemClock, rfc3339
+from watchkeep.core.config import Settings, load_settings
+from watchkeep.core.db import Store
+from watchkeep.core.db.migrate import migrate
+from watchkeep.core.errors import WatchkeepError
+from watchkeep.core.hub import Hub
+from watchkeep.core.logging import configure_logging
+
+app = typer.Typer(help="watchkeep: a self-hosted monitoring hub.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(key_app, name="key")
+console = Console()
+
+T = TypeVar("T")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.", exists=True, dir_okay=False)]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", help="sqlite:///path or postgresql://... (env WATCHKEEP_DATABASE_URL)"),
+]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory. (env WATCHKEEP_DATA_DIR)")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"watchkeep {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except Exception as exc:
+        console.print(f"[red]Invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Listen address. (env WATCHKEEP_HOST, default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port. (env WATCHKEEP_PORT, default 8080)")] = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Public URL used in links and snippets. (env WATCHKEEP_BASE_URL)"),
+    ] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(help="Password of the first admin user. (env WATCHKEEP_ADMIN_PASSWORD)"),
+    ] = None,
+    log_format: Annotated[str | None, typer.Option(help="text or json. (env WATCHKEEP_LOG_FORMAT)")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="debug, info, warning or error. (env WATCHKEEP_LOG_LEVEL)")
+    ] = None,
+    max_body_bytes: Annotated[
+        int | None,
+        typer.Option(help="Largest request body in bytes. (env WATCHKEEP_MAX_BODY_BYTES, 1048576)"),
+    ] = None,
+    session_ttl_seconds: Annotated[
+        int | None,
+        typer.Option(help="UI session lifetime. (env WATCHKEEP_SESSION_TTL_SECONDS, 1209600)"),
+    ] = None,
+    login_max_failures: Annotated[
+        int | None,
+        typer.Option(help="Failed logins allowed per window. (env WATCHKEEP_LOGIN_MAX_FAILURES, 5)"),
+    ] = None,
+    login_window_seconds: Annotated[
+        int | None,
+        typer.Option(help="Login failure window. (env WATCHKEEP_LOGIN_WINDOW_SECONDS, 900)"),
+    ] = None,
+    api_rate_limit_per_minute: Annotated[
+        int | None,
+        typer.Option(help="API requests per minute per client, 0 = off. (env WATCHKEEP_API_RATE_LIMIT_PER_MINUTE)"),
+    ] = None,
+    trusted_proxies: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated proxy addresses/networks. (env WATCHKEEP_TRUSTED_PROXIES)"),
+    ] = None,
+    docker_host: Annotated[
+        str | None, typer.Option(help="Docker Engine API address. (env WATCHKEEP_DOCKER_HOST)")
+    ] = None,
+    write_batch_size: Annotated[
+        int | None,
+        typer.Option(help="Writes per SQLite group commit. (env WATCHKEEP_WRITE_BATCH_SIZE, 256)"),
+    ] = None,
+    migrate_lock_timeout_seconds: Annotated[
+        int | None,
+        typer.Option(help="Wait for another replica's migration. (env WATCHKEEP_MIGRATE_LOCK_TIMEOUT_SECONDS)"),
+    ] = None,
+    shutdown_grace_seconds: Annotated[
+        int | None,
+        typer.Option(help="Grace for in-flight requests on stop. (env WATCHKEEP_SHUTDOWN_GRACE_SECONDS)"),
+    ] = None,
+) -> None:
+    """Run the hub: API, public pages and background monitors."""
+    settings = _settings(
+        config,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        base_url=base_url,
+        admin_password=admin_password,
+        log_format=log_format,
+        log_level=log_level,
+        max_body_bytes=max_body_bytes,
+        session_ttl_seconds=session_ttl_seconds,
+        login_max_failures=login_max_failures,
+        login_window_seconds=login_window_seconds,
+        api_rate_limit_per_minute=api_rate_limit_per_minute,
+        trusted_proxies=trusted_proxies,
+        docker_host=docker_host,
+        write_batch_size=write_batch_size,
+        migrate_lock_timeout_seconds=migrate_lock_timeout_seconds,
+        shutdown_grace_seconds=shutdown_grace_seconds,
+    )
+    configure_logging(settings.log_format, settings.log_level)
+    from watchkeep.app import create_app
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or None,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            server_header=False,
+        )
+    )
+    server.run()
+
+
+async def _with_hub(settings: Settings, action: Callable[[Hub], Awaitable[T]]) -> T:
+    store = Store(settings.database_url)
+    await store.start()
+    try:
+        await migrate(store, lock_timeout=settings.migrate_lock_timeout_seconds)
+        return await action(Hub(settings=settings, store=store, clock=SystemClock()))
+    finally:
+        await store.close()
+
+
+def _run(settings: Settings, action: Callable[[Hub], Awaitable[T]]) -> T:
+    configure_logging(settings.log_format, "warning")
+    try:
+        return asyncio.run(_with_hub(settings, action))
+    except WatchkeepError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+
+
+@app.command("migrate")
+def migrate_command(config: ConfigOpt = None, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Apply database migrations and exit."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    configure_logging(settings.log_format, "info")
+
+    async def run() -> bool:
+        store = Store(settings.database_url)
+        await store.start()
+        try:
+            return await migrate(store, lock_timeout=settings.migrate_lock_timeout_seconds)
+        finally:
+            await store.close()
+
+    applied = asyncio.run(run())
+    console.print("Schema migrated." if applied else "Schema already current.")
+
+
+def _ask_password(confirm: bool = True) -> str:
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat password: ") != password:
+        console.print("[red]Passwords differ.[/red]")
+        raise typer.Exit(1)
+    return password
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, editor or viewer.")] = "viewer",
+    password: Annotated[str | None, typer.Option(help="Password; asked for when omitted.")] = None,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a user."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    secret = password or _ask_password()
+    row = _run(settings, lambda hub: AuthService(hub).create_user(username, secret, role))
+    console.print(f"Created user {row['username']} ({row['role']}), id {row['id']}")
+
+
+@user_app.command("list")
+def user_list(config: ConfigOpt = None, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List users."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    rows = _run(settings, lambda hub: AuthService(hub).list_users())
+    table = Table("id", "username", "role", "created")
+    for row in rows:
+        table.add_row(row["id"], row["username"], row["role"], rfc3339(row["created_at"]))
+    console.print(table)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="New password; asked for when omitted.")] = None,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Set a user's password (ends their sessions)."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    secret = password or _ask_password()
+
+    async def action(hub: Hub) -> None:
+        service = AuthService(hub)
+        user = await service.user_by_username(username)
+        await service.update_user(user["id"], password=secret)
+
+    _run(settings, action)
+    console.print(f"Password of {username} changed.")
+
+
+@user_app.command("delete")
+def user_delete(
+    username: str,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Delete a user and their API keys."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+
+    async def action(hub: Hub) -> None:
+        service = AuthService(hub)
+        user = await service.user_by_username(username)
+        await service.delete_user(user["id"])
+
+    _run(settings, action)
+    console.print(f"Deleted user {username}.")
+
+
+@key_app.command("create")
+def key_create(
+    name: Annotated[str, typer.Option(help="A name saying what the key is for.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, admin, agents:register.")] = "read",
+    user: Annotated[str, typer.Option(help="The user the key acts as.")] = "admin",
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an API key. The key is printed once, alone on the last line."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
+
+    async def action(hub: Hub) -> str:
+        service = AuthService(hub)
+        owner = await service.user_by_username(user)
+        return (await service.create_key(owner["id"], name, scope_list)).key
+
+    key = _run(settings, action)
+    console.print(f"Created API key {name!r} for {user} with scopes {', '.join(scope_list)}. It is shown only now:")
+    print(key)
+
+
+@key_app.command("list")
+def key_list(config: ConfigOpt = None, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List API keys (never the keys themselves)."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    rows = _run(settings, lambda hub: AuthService(hub).list_keys())
+    table = Table("id", "name", "user", "scopes", "prefix", "last used", "revoked")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["name"],
+            row["username"],
+            row["scopes"],
+            row["prefix"] + "…",
+            rfc3339(row["last_used_at"]) or "never",
+            rfc3339(row["revoked_at"]) or "",
+        )
+    console.print(table)
+
+
+@key_app.command("revoke")
+def key_revoke(
+    key_id: str,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke an API key by id."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    _run(settings, lambda hub: AuthService(hub).revoke_key(key_id))
+    console.print(f"Revoked {key_id}.")
+
+
+def main() -> None:
+    app()

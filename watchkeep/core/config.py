@@ -1,0 +1,149 @@
+"""One settings object for the hub and its commands: `WATCHKEEP_*` environment variables,
+an optional TOML file, and command-line options (which win)."""
+
+from __future__ import annotations
+
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+_config_file: ContextVar[Path | None] = ContextVar("watchkeep_config_file", default=None)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Values from the `--config` TOML file; keys are the setting names without the prefix
+    (`port = 8080`, `database_url = "..."`)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = _config_file.get()
+        self._values: dict[str, Any] = {}
+        if path is not None:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+            table = data.get("watchkeep", data)
+            self._values = {str(k).replace("-", "_"): v for k, v in table.items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        names = set(self.settings_cls.model_fields)
+        return {k: v for k, v in self._values.items() if k in names}
+
+
+class Settings(BaseSettings):
+    """Every setting of the hub. Each is `WATCHKEEP_<NAME>` in the environment, `<name>` in
+    the TOML file and `--<name>` on `watchkeep serve`."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHKEEP_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the hub listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="TCP port the hub listens on.")
+    data_dir: Path = Field(Path("./data"), description="Directory for the SQLite database and other state.")
+    database_url: str = Field(
+        "",
+        description="sqlite:///path or postgresql://user@host/db; default sqlite:///<data_dir>/watchkeep.db.",
+    )
+    base_url: str = Field(
+        "",
+        description="Public URL of the hub, used in links and snippets; default http://<host>:<port>.",
+    )
+    admin_password: SecretStr | None = Field(
+        None,
+        description="Password for the `admin` user created on first start; random and printed once if unset.",
+    )
+    log_format: Literal["text", "json"] = Field("text", description="Log line format: text or json.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted, in bytes (413 above).")
+    session_ttl_seconds: int = Field(1_209_600, ge=60, description="Lifetime of a UI login session, in seconds.")
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed logins allowed per user and client address within the login window.",
+    )
+    login_window_seconds: int = Field(900, ge=1, description="Window for counting failed logins, in seconds.")
+    api_rate_limit_per_minute: int = Field(
+        1200,
+        ge=0,
+        description="Requests per minute allowed per API client on /api/v1 (0 turns the limit off).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+            "are believed (comma-separated)."
+        ),
+    )
+    docker_host: str = Field(
+        "unix:///var/run/docker.sock",
+        description="Docker Engine API address (unix:///path/to/docker.sock).",
+    )
+    write_batch_size: int = Field(
+        256, ge=1, description="Most queued writes committed together in one SQLite transaction."
+    )
+    migrate_lock_timeout_seconds: int = Field(
+        120,
+        ge=1,
+        description="How long a starting hub waits for another replica's migration, in seconds.",
+    )
+    shutdown_grace_seconds: int = Field(
+        10, ge=0, description="Time allowed for in-flight requests on shutdown, in seconds."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+asyncpg:", "postgres:")):
+            raise ValueError("database_url must start with sqlite:/// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'watchkeep.db'}"
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = self.base_url.rstrip("/")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from (highest first) `overrides`, the environment, `config_file`, defaults."""
+    token = _config_file.set(config_file)
+    try:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return Settings(**given)
+    finally:
+        _config_file.reset(token)

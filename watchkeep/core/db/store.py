@@ -1,0 +1,171 @@
+"""The store: a read pool and one way to write.
+
+A write is a *unit*: an async function of an `AsyncConnection` that runs inside a
+transaction and returns a value. `Store.write(unit)` returns once the unit's rows are
+committed, so a request that awaits it is answered only after its data is durable.
+
+On SQLite one writer task owns the write connection and group-commits: it takes every unit
+waiting in the queue (up to `batch_size`), runs each in its own SAVEPOINT (so a failing unit
+rolls back alone and gets its own exception) and commits them with one COMMIT. On
+PostgreSQL each unit gets its own transaction from the pool; the server does the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from watchkeep.core.db.urls import async_url
+from watchkeep.core.errors import service_unavailable
+
+log = logging.getLogger("watchkeep.store")
+
+T = TypeVar("T")
+WriteUnit = Callable[[AsyncConnection], Awaitable[T]]
+
+
+@dataclass
+class _Pending:
+    unit: Callable[[AsyncConnection], Awaitable[Any]]
+    future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+_STOP = object()
+
+
+class Store:
+    def __init__(self, database_url: str, *, batch_size: int = 256, pool_size: int = 10) -> None:
+        url = async_url(database_url)
+        self.dialect = "sqlite" if url.drivername.startswith("sqlite") else "postgresql"
+        self.batch_size = batch_size
+        if self.dialect == "sqlite":
+            if url.database and url.database != ":memory:":
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: AsyncEngine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, connect_args={"timeout": 30}
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+        self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def start(self) -> None:
+        if self.is_sqlite and self._writer is None:
+            self._writer = asyncio.create_task(self._write_loop(), name="watchkeep-writer")
+
+    async def close(self) -> None:
+        """Stop taking writes, commit every write already queued, then release the engine.
+        Safe to call twice."""
+        self._closing = True
+        if self._writer is not None:
+            await self._queue.put(_STOP)
+            await self._writer
+            self._writer = None
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def write(self, unit: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        if self._closing:
+            raise service_unavailable("The hub is shutting down", retry_after=5)
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                return await unit(conn)
+        if self._writer is None:
+            raise RuntimeError("Store.start() was not called")
+        pending = _Pending(unit)
+        await self._queue.put(pending)
+        result: T = await pending.future
+        return result
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def _write_loop(self) -> None:
+        conn = await self.engine.connect()
+        try:
+            stopping = False
+            while not stopping:
+                first = await self._queue.get()
+                batch: list[_Pending] = []
+                if first is _STOP:
+                    stopping = True
+                else:
+                    assert isinstance(first, _Pending)
+                    batch.append(first)
+                while len(batch) < self.batch_size and not self._queue.empty():
+                    item = self._queue.get_nowait()
+                    if item is _STOP:
+                        stopping = True
+                        continue
+                    assert isinstance(item, _Pending)
+                    batch.append(item)
+                if batch:
+                    conn = await self._commit_batch(conn, batch)
+        finally:
+            await conn.close()
+
+    async def _commit_batch(self, conn: AsyncConnection, batch: list[_Pending]) -> AsyncConnection:
+        results: list[tuple[_Pending, Any, BaseException | None]] = []
+        try:
+            async with conn.begin():
+                for pending in batch:
+                    try:
+                        async with conn.begin_nested():
+                            value = await pending.unit(conn)
+                        results.append((pending, value, None))
+                    except Exception as exc:  # the unit's own failure, rolled back alone
+                        results.append((pending, None, exc))
+        except Exception as exc:
+            log.exception("group commit of %d writes failed", len(batch))
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+            await conn.close()
+            return await self.engine.connect()
+        for pending, value, error in results:
+            if pending.future.done():
+                continue
+            if error is not None:
+                pending.future.set_exception(error)
+            else:
+                pending.future.set_result(value)
+        return conn
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Transactions are begun explicitly below, so SAVEPOINT works as documented.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")

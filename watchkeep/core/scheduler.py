@@ -1,0 +1,57 @@
+"""Background loops. Each loop step is a plain async function that returns whether it found
+work: the loop runs it again at once when it did, and waits its interval when it did not. A
+failing step is logged and retried after the interval; it never ends the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("watchkeep.scheduler")
+
+Step = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class _Loop:
+    name: str
+    step: Step
+    interval: float
+
+
+class Scheduler:
+    def __init__(self) -> None:
+        self._loops: list[_Loop] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    def add(self, name: str, step: Step, interval: float) -> None:
+        self._loops.append(_Loop(name, step, interval))
+
+    def start(self) -> None:
+        self._stopping.clear()
+        for loop in self._loops:
+            self._tasks.append(asyncio.create_task(self._run(loop), name=f"watchkeep-{loop.name}"))
+
+    async def stop(self) -> None:
+        """Let each loop finish the step it is in, then end it."""
+        self._stopping.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _run(self, loop: _Loop) -> None:
+        while not self._stopping.is_set():
+            found = False
+            try:
+                found = await loop.step()
+            except Exception:
+                log.exception("background step %s failed; retrying in %.0fs", loop.name, loop.interval)
+            if found:
+                await asyncio.sleep(0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=loop.interval)

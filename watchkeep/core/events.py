@@ -58,3 +58,85 @@ class EventBus:
             yield queue
         finally:
             self._streams.discard(queue)
+
+
+# Agents (watchkeep/agents)
+
+
+@dataclass(frozen=True)
+class AgentRegistered(Event):
+    type: ClassVar[str] = "agent.registered"
+    agent_id: str
+    name: str
+    hostname: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentOnline(Event):
+    type: ClassVar[str] = "agent.online"
+    agent_id: str
+    name: str
+    last_seen_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class AgentDelayed(Event):
+    type: ClassVar[str] = "agent.delayed"
+    agent_id: str
+    name: str
+    last_seen_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class AgentOffline(Event):
+    type: ClassVar[str] = "agent.offline"
+    agent_id: str
+    name: str
+    last_seen_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class ResourceSnapshot(Event):
+    type: ClassVar[str] = "resource.snapshot"
+    agent_id: str
+    cpu_percent: float | None = None
+    memory_used_mb: float | None = None
+    memory_total_mb: float | None = None
+    disk_used_gb: float | None = None
+    disk_total_gb: float | None = None
+
+
+# Heartbeats (watchkeep/heartbeats)
+
+
+@dataclass(frozen=True)
+class HeartbeatPinged(Event):
+    type: ClassVar[str] = "heartbeat.pinged"
+    heartbeat_id: str
+    name: str
+    kind: str  # success | start | fail | log | exit code
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatDeadlineMissed(Event):
+    type: ClassVar[str] = "heartbeat.deadline_missed"
+    heartbeat_id: str
+    name: str
+    deadline_ms: int
+    reason: str  # "no ping" | "started, never finished"
+
+
+@dataclass(frozen=True)
+class HeartbeatFailed(Event):
+    type: ClassVar[str] = "heartbeat.failed"
+    heartbeat_id: str
+    name: str
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatRecovered(Event):
+    type: ClassVar[str] = "heartbeat.recovered"
+    heartbeat_id: str
+    name: str

@@ -34,18 +34,19 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> tuple[str, ...]:
+    """Each domain's migrations form a branch off the core revision, so there may be several heads."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def _current(connection: Connection) -> tuple[str, ...]:
+    return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
-def _upgrade(connection: Connection) -> tuple[str | None, str | None]:
+def _upgrade(connection: Connection) -> tuple[tuple[str, ...], tuple[str, ...]]:
     before = _current(connection)
     connection.commit()
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection), "heads")
     after = _current(connection)
     connection.commit()
     return before, after
@@ -79,7 +80,7 @@ async def migrate(store: Store, *, lock_timeout: float = 120.0) -> bool:
                 await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_LOCK_KEY})
                 await conn.commit()
     if before == after:
-        log.info("schema is current at revision %s", after)
+        log.info("schema is current at revision %s", ", ".join(after))
         return False
-    log.info("migrated schema from revision %s to %s", before or "(empty)", after)
+    log.info("migrated schema from revision %s to %s", ", ".join(before) or "(empty)", ", ".join(after))
     return True

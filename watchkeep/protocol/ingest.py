@@ -1,0 +1,250 @@
+"""The native ingest payload of `POST /api/metrics/ingest` (spec: agent-metrics-ingest.txt)
+and the agent configuration of `GET /api/agent/config`.
+
+Decoding rejects what the contract rejects: a missing required field, a wrong type, and
+numbers out of range (NaN and infinities are not JSON and never decode). Unknown fields are
+ignored. `decode_ingest` reports the failing field as a path such as
+`services[2].containerName`."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta, Struct, field
+
+NonNegative = Annotated[float, Meta(ge=0)]
+Percent = Annotated[float, Meta(ge=0, le=100_000)]  # per-container CPU % exceeds 100 on many cores
+Count = Annotated[float, Meta(ge=0, le=1e15)]
+Port = Annotated[int, Meta(ge=0, le=65535)]
+# The contract's date-time: RFC 3339 in UTC with a Z suffix.
+DateTime = Annotated[
+    str,
+    Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z$"),
+]
+
+
+class _Wire(Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=False):
+    pass
+
+
+class ServiceStats(_Wire):
+    container_name: str
+    cpu_percent: Percent | None = None
+    memory_used_mb: NonNegative | None = None
+    memory_limit_mb: NonNegative | None = None
+    network_rx_mb: NonNegative | None = None
+    network_tx_mb: NonNegative | None = None
+    block_read_mb: NonNegative | None = None
+    block_write_mb: NonNegative | None = None
+    restart_count: Count | None = None
+    state: str | None = None
+    health: str | None = None
+
+
+class ServiceHealthCheck(_Wire):
+    container_name: str
+    health_check_url: str
+    success: bool
+    status_code: Annotated[int, Meta(ge=0, le=999)] | None = None
+    duration_ms: NonNegative | None = None
+    checked_at: DateTime | None = None
+    error: str | None = None
+
+
+class TcpCheckResult(_Wire):
+    container_name: str
+    host: str
+    port: Port
+    success: bool
+    duration_ms: NonNegative
+    name: str | None = None
+    error: str | None = None
+
+
+class CertCheckResult(_Wire):
+    container_name: str
+    host: str
+    port: Port
+    success: bool
+    duration_ms: NonNegative
+    name: str | None = None
+    expires_at: str | None = None
+    days_until_expiry: float | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    error: str | None = None
+
+
+class PortMapping(_Wire):
+    private_port: Port
+    type: str
+    public_port: Port | None = None
+    ip: str | None = None
+
+
+class Mount(_Wire):
+    source: str
+    destination: str
+    mode: str
+    type: str
+
+
+class Container(_Wire):
+    id: str
+    name: str
+    image: str
+    image_id: str
+    state: str
+    status: str
+    created: Count
+    ports: list[PortMapping] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    mounts: list[Mount] = field(default_factory=list)
+    network_mode: str | None = None
+
+
+class Process(_Wire):
+    pid: Count
+    name: str
+    state: str
+    cpu_percent: Percent
+    memory_mb: NonNegative
+    threads: Count
+
+
+class ProcessStats(_Wire):
+    total: Count
+    running: Count
+    sleeping: Count
+    stopped: Count
+    zombie: Count
+
+
+class TopProcesses(_Wire):
+    by_cpu: list[Process]
+    by_memory: list[Process]
+    stats: ProcessStats
+
+
+class DiskUsage(_Wire):
+    """One filesystem (an extension to the contract's totals; agents may omit it)."""
+
+    mount: str
+    used_gb: NonNegative
+    total_gb: NonNegative
+    device: str | None = None
+    fstype: str | None = None
+
+
+class IngestPayload(_Wire):
+    cpu_percent: Annotated[float, Meta(ge=0, le=100)] | None = None
+    memory_used_mb: NonNegative | None = None
+    memory_total_mb: NonNegative | None = None
+    swap_used_mb: NonNegative | None = None
+    swap_total_mb: NonNegative | None = None
+    disk_used_gb: NonNegative | None = None
+    disk_total_gb: NonNegative | None = None
+    load_avg1: NonNegative | None = None
+    load_avg5: NonNegative | None = None
+    load_avg15: NonNegative | None = None
+    uptime: NonNegative | None = None
+    open_fds: Count | None = None
+    max_fds: Count | None = None
+    tcp_established: Count | None = None
+    tcp_listen: Count | None = None
+    tcp_time_wait: Count | None = None
+    tcp_close_wait: Count | None = None
+    tcp_total: Count | None = None
+    server_healthy: bool | None = None
+    agent_version: str | None = None
+    services: list[ServiceStats] = field(default_factory=list)
+    service_health_checks: list[ServiceHealthCheck] = field(default_factory=list)
+    tcp_check_results: list[TcpCheckResult] = field(default_factory=list)
+    cert_check_results: list[CertCheckResult] = field(default_factory=list)
+    containers: list[Container] = field(default_factory=list)
+    top_processes: TopProcesses | None = None
+    # Extensions our agent sends; other agents leave them out.
+    timestamp: DateTime | None = None
+    cpu_iowait_percent: Annotated[float, Meta(ge=0, le=100)] | None = None
+    network_rx_bytes_per_sec: NonNegative | None = None
+    network_tx_bytes_per_sec: NonNegative | None = None
+    disks: list[DiskUsage] = field(default_factory=list)
+    dropped_payloads: Count | None = None
+    collector_errors: dict[str, str] = field(default_factory=dict)
+
+
+class CheckTarget(_Wire):
+    host: str
+    port: Port
+    name: str | None = None
+
+
+class ServiceConfig(_Wire):
+    container_name: str
+    health_check_url: str | None = None
+    tcp_checks: list[CheckTarget] = field(default_factory=list)
+    cert_checks: list[CheckTarget] = field(default_factory=list)
+
+
+class MetricsConfig(_Wire):
+    collect_cpu: bool = True
+    collect_memory: bool = True
+    collect_swap: bool = True
+    collect_disk: bool = True
+    collect_load: bool = True
+    collect_fds: bool = True
+    collect_tcp: bool = True
+    collect_processes: bool = True
+    collect_tcp_checks: bool = True
+    collect_cert_checks: bool = True
+
+
+class AgentConfig(Struct, rename="camel"):
+    """`GET /api/agent/config`: what the hub wants the agent to collect and check."""
+
+    server_id: str
+    server_name: str
+    push_interval_seconds: int
+    services: list[ServiceConfig] = field(default_factory=list)
+    metrics_config: MetricsConfig = field(default_factory=MetricsConfig)
+
+
+class PayloadError(Exception):
+    """A payload the contract rejects; `field` is the path of the offending value."""
+
+    def __init__(self, message: str, field: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_decoder = msgspec.json.Decoder(IngestPayload)
+
+
+def _field_path(raw: str) -> str | None:
+    path = raw.lstrip(".")
+    return path or None
+
+
+def decode_ingest(body: bytes) -> IngestPayload:
+    try:
+        return _decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        match = _PATH.search(text)
+        message = text[: match.start()] if match else text
+        path = _field_path(match.group("path")) if match else None
+        if message.startswith("Object missing required field"):
+            name = message.split("`")[1]
+            path = f"{path}.{name}" if path else name
+            message = "Field required"
+        return_message = f"{path}: {message}" if path else message
+        raise PayloadError(return_message, path) from None
+    except msgspec.DecodeError as exc:
+        raise PayloadError(f"Malformed JSON body: {exc}", None) from None
+
+
+encode = msgspec.json.encode

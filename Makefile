@@ -18,8 +18,8 @@ run: install
 	$(BIN)/watchkeep serve --host 127.0.0.1 --port 8080 --database-url sqlite:///./data/watchkeep.db
 
 lint: install-dev
-	$(BIN)/ruff check watchkeep tests bench
-	$(BIN)/ruff format --check watchkeep tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install-dev
 	$(BIN)/mypy

@@ -39,9 +39,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         asyncio.run(postgres.drop_database(_template))
 
 
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'watchkeep.db'}"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh database cloned from the migrated template."""
+    await postgres.require()
+    name = await postgres.create_database(template=await _postgres_template())
+    try:
+        yield postgres.database_url(name)
+    finally:
+        await postgres.drop_database(name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database of each kind."""
+    """A fresh, migrated database of each kind. A test module about something other than
+    storage may override this fixture with `sqlite_url`."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'watchkeep.db'}"
         return

@@ -32,12 +32,22 @@ console = Console()
 
 T = TypeVar("T")
 
+
+def _help(name: str) -> str:
+    """An option's help, from the setting's own description."""
+    field = Settings.model_fields[name]
+    default = "" if field.default in (None, "") or field.is_required() else f", default {field.default}"
+    if field.default_factory is not None:
+        default = ""
+    return f"{field.description} (env WATCHKEEP_{name.upper()}{default})"
+
+
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.", exists=True, dir_okay=False)]
 DatabaseOpt = Annotated[
     str | None,
     typer.Option("--database-url", help="sqlite:///path or postgresql://... (env WATCHKEEP_DATABASE_URL)"),
 ]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory. (env WATCHKEEP_DATA_DIR)")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help=_help("data_dir"))]
 
 
 def _version(value: bool) -> None:
@@ -67,60 +77,56 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 @app.command()
 def serve(
     config: ConfigOpt = None,
-    host: Annotated[str | None, typer.Option(help="Listen address. (env WATCHKEEP_HOST, default 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port. (env WATCHKEEP_PORT, default 8080)")] = None,
+    host: Annotated[str | None, typer.Option(help=_help("host"))] = None,
+    port: Annotated[int | None, typer.Option(help=_help("port"))] = None,
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
     base_url: Annotated[
         str | None,
-        typer.Option(help="Public URL used in links and snippets. (env WATCHKEEP_BASE_URL)"),
+        typer.Option(help=_help("base_url")),
     ] = None,
     admin_password: Annotated[
         str | None,
-        typer.Option(help="Password of the first admin user. (env WATCHKEEP_ADMIN_PASSWORD)"),
+        typer.Option(help=_help("admin_password")),
     ] = None,
-    log_format: Annotated[str | None, typer.Option(help="text or json. (env WATCHKEEP_LOG_FORMAT)")] = None,
-    log_level: Annotated[
-        str | None, typer.Option(help="debug, info, warning or error. (env WATCHKEEP_LOG_LEVEL)")
-    ] = None,
+    log_format: Annotated[str | None, typer.Option(help=_help("log_format"))] = None,
+    log_level: Annotated[str | None, typer.Option(help=_help("log_level"))] = None,
     max_body_bytes: Annotated[
         int | None,
-        typer.Option(help="Largest request body in bytes. (env WATCHKEEP_MAX_BODY_BYTES, 1048576)"),
+        typer.Option(help=_help("max_body_bytes")),
     ] = None,
     session_ttl_seconds: Annotated[
         int | None,
-        typer.Option(help="UI session lifetime. (env WATCHKEEP_SESSION_TTL_SECONDS, 1209600)"),
+        typer.Option(help=_help("session_ttl_seconds")),
     ] = None,
     login_max_failures: Annotated[
         int | None,
-        typer.Option(help="Failed logins allowed per window. (env WATCHKEEP_LOGIN_MAX_FAILURES, 5)"),
+        typer.Option(help=_help("login_max_failures")),
     ] = None,
     login_window_seconds: Annotated[
         int | None,
-        typer.Option(help="Login failure window. (env WATCHKEEP_LOGIN_WINDOW_SECONDS, 900)"),
+        typer.Option(help=_help("login_window_seconds")),
     ] = None,
     api_rate_limit_per_minute: Annotated[
         int | None,
-        typer.Option(help="API requests per minute per client, 0 = off. (env WATCHKEEP_API_RATE_LIMIT_PER_MINUTE)"),
+        typer.Option(help=_help("api_rate_limit_per_minute")),
     ] = None,
     trusted_proxies: Annotated[
         str | None,
-        typer.Option(help="Comma-separated proxy addresses/networks. (env WATCHKEEP_TRUSTED_PROXIES)"),
+        typer.Option(help=_help("trusted_proxies")),
     ] = None,
-    docker_host: Annotated[
-        str | None, typer.Option(help="Docker Engine API address. (env WATCHKEEP_DOCKER_HOST)")
-    ] = None,
+    docker_host: Annotated[str | None, typer.Option(help=_help("docker_host"))] = None,
     write_batch_size: Annotated[
         int | None,
-        typer.Option(help="Writes per SQLite group commit. (env WATCHKEEP_WRITE_BATCH_SIZE, 256)"),
+        typer.Option(help=_help("write_batch_size")),
     ] = None,
     migrate_lock_timeout_seconds: Annotated[
         int | None,
-        typer.Option(help="Wait for another replica's migration. (env WATCHKEEP_MIGRATE_LOCK_TIMEOUT_SECONDS)"),
+        typer.Option(help=_help("migrate_lock_timeout_seconds")),
     ] = None,
     shutdown_grace_seconds: Annotated[
         int | None,
-        typer.Option(help="Grace for in-flight requests on stop. (env WATCHKEEP_SHUTDOWN_GRACE_SECONDS)"),
+        typer.Option(help=_help("shutdown_grace_seconds")),
     ] = None,
 ) -> None:
     """Run the hub: API, public pages and background monitors."""

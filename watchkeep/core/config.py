@@ -6,12 +6,13 @@ from __future__ import annotations
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per minute allowed per API client on /api/v1 (0 turns the limit off).",
     )
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(
             "Addresses or networks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "

@@ -111,6 +111,7 @@ def serve(
         int | None,
         typer.Option(help=_help("api_rate_limit_per_minute")),
     ] = None,
+    login_rate_limit_per_minute: Annotated[int | None, typer.Option(help=_help("login_rate_limit_per_minute"))] = None,
     trusted_proxies: Annotated[
         str | None,
         typer.Option(help=_help("trusted_proxies")),
@@ -145,6 +146,7 @@ def serve(
         login_max_failures=login_max_failures,
         login_window_seconds=login_window_seconds,
         api_rate_limit_per_minute=api_rate_limit_per_minute,
+        login_rate_limit_per_minute=login_rate_limit_per_minute,
         trusted_proxies=trusted_proxies,
         docker_host=docker_host,
         write_batch_size=write_batch_size,

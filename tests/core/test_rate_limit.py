@@ -40,3 +40,13 @@ def test_the_bucket_refills_at_its_rate() -> None:
 def test_a_zero_limit_is_off() -> None:
     limiter = RateLimiter(FrozenClock())
     assert all(limiter.hit("x", "k", per_minute=0) == 0 for _ in range(1000))
+
+
+async def test_logins_from_one_client_are_rate_limited(start_hub: StartHub, clock: FrozenClock) -> None:
+    async with start_hub(clock=clock, login_rate_limit_per_minute=2) as hub:
+        body = {"username": "admin", "password": "admin-password-1"}
+        assert (await hub.client().post("/api/v1/auth/login", json=body)).status_code == 200
+        assert (await hub.client().post("/api/v1/auth/login", json=body)).status_code == 200
+        limited = await hub.client().post("/api/v1/auth/login", json=body)
+        assert limited.status_code == 429
+        assert "retry-after" in limited.headers

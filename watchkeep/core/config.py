@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per minute allowed per API client on /api/v1 (0 turns the limit off).",
     )
+    login_rate_limit_per_minute: int = Field(
+        30, ge=0, description="Login requests per minute per client address (0 turns the limit off)."
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(

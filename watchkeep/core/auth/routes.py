@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from watchkeep.core.auth.deps import CSRF_COOKIE, SESSION_COOKIE, Authenticated, IsAdmin
 from watchkeep.core.auth.schemas import (
@@ -19,6 +19,7 @@ from watchkeep.core.auth.schemas import (
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.http.client import client_address, is_https
+from watchkeep.core.http.ratelimit import RateLimit
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
 from watchkeep.core.idempotency.service import idempotent
@@ -26,7 +27,11 @@ from watchkeep.core.idempotency.service import idempotent
 router = make_router(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/login", response_model=LoginOut)
+@router.post(
+    "/auth/login",
+    response_model=LoginOut,
+    dependencies=[Depends(RateLimit("login", lambda s: s.login_rate_limit_per_minute, by="client"))],
+)
 async def login(body: LoginRequest, request: Request, response: Response, hub: HubDep) -> LoginOut:
     settings = hub.settings
     client = client_address(request, settings.trusted_proxies)

@@ -24,6 +24,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from watchkeep.core.db import inline_sqlite  # noqa: F401  (registers the writer's dialect)
 from watchkeep.core.db.urls import async_url
 from watchkeep.core.errors import service_unavailable
 
@@ -54,8 +55,16 @@ class Store:
                 url, pool_size=pool_size, max_overflow=pool_size, connect_args={"timeout": 30}
             )
             _configure_sqlite(self.engine)
+            self._write_engine = create_async_engine(
+                url.set(drivername="sqlite+watchkeep_inline"),
+                pool_size=1,
+                max_overflow=0,
+                connect_args={"timeout": 5, "check_same_thread": False},
+            )
+            _configure_sqlite(self._write_engine, busy_timeout_ms=5000)
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+            self._write_engine = self.engine
         self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
@@ -77,6 +86,8 @@ class Store:
             await self._writer
             self._writer = None
         await self.engine.dispose()
+        if self._write_engine is not self.engine:
+            await self._write_engine.dispose()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -101,7 +112,7 @@ class Store:
             await conn.execute(text("SELECT 1"))
 
     async def _write_loop(self) -> None:
-        conn = await self.engine.connect()
+        conn = await self._write_engine.connect()
         try:
             stopping = False
             while not stopping:
@@ -135,13 +146,16 @@ class Store:
                         results.append((pending, value, None))
                     except Exception as exc:  # the unit's own failure, rolled back alone
                         results.append((pending, None, exc))
+                    # The writer's statements run inline (core/db/inline_sqlite.py): let the
+                    # loop serve other requests between units of a large batch.
+                    await asyncio.sleep(0)
         except Exception as exc:
             log.exception("group commit of %d writes failed", len(batch))
             for pending in batch:
                 if not pending.future.done():
                     pending.future.set_exception(exc)
             await conn.close()
-            return await self.engine.connect()
+            return await self._write_engine.connect()
         for pending, value, error in results:
             if pending.future.done():
                 continue
@@ -152,7 +166,7 @@ class Store:
         return conn
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -162,7 +176,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -20,7 +20,11 @@ from watchkeep.core.db import Store
 
 _metadata = MetaData()
 _rows = Table(
-    "bench_store_rows", _metadata, Column("id", Integer, primary_key=True), Column("n", Integer), Column("s", String(20))
+    "bench_store_rows",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("n", Integer),
+    Column("s", String(20)),
 )
 
 

@@ -56,18 +56,11 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def database_url(request: pytest.FixtureRequest) -> str:
     """A fresh, migrated database of each kind. A test module about something other than
     storage may override this fixture with `sqlite_url`."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'watchkeep.db'}"
-        return
-    await postgres.require()
-    name = await postgres.create_database(template=await _postgres_template())
-    try:
-        yield postgres.database_url(name)
-    finally:
-        await postgres.drop_database(name)
+    url: str = request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url"}[request.param])
+    return url
 
 
 @pytest.fixture

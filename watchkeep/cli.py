@@ -131,28 +131,8 @@ def serve(
     ] = None,
 ) -> None:
     """Run the hub: API, public pages and background monitors."""
-    settings = _settings(
-        config,
-        host=host,
-        port=port,
-        data_dir=data_dir,
-        database_url=database_url,
-        base_url=base_url,
-        admin_password=admin_password,
-        log_format=log_format,
-        log_level=log_level,
-        max_body_bytes=max_body_bytes,
-        session_ttl_seconds=session_ttl_seconds,
-        login_max_failures=login_max_failures,
-        login_window_seconds=login_window_seconds,
-        api_rate_limit_per_minute=api_rate_limit_per_minute,
-        login_rate_limit_per_minute=login_rate_limit_per_minute,
-        trusted_proxies=trusted_proxies,
-        docker_host=docker_host,
-        write_batch_size=write_batch_size,
-        migrate_lock_timeout_seconds=migrate_lock_timeout_seconds,
-        shutdown_grace_seconds=shutdown_grace_seconds,
-    )
+    options = dict(locals())
+    settings = _settings(options.pop("config"), **options)
     configure_logging(settings.log_format, settings.log_level)
     from watchkeep.app import create_app
 

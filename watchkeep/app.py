@@ -32,6 +32,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     store = Store(settings.database_url, batch_size=settings.write_batch_size)
     hub = Hub(settings=settings, store=store, clock=clock or SystemClock())
     scheduler = Scheduler()
+    relay = None
+    if not store.is_sqlite:
+        from watchkeep.core.eventrelay import PostgresEventRelay  # asyncpg: the postgres extra
+
+        relay = PostgresEventRelay(settings.database_url, hub.bus)
 
     async def housekeeping() -> bool:
         return await housekeeping_step(hub)
@@ -45,12 +50,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         password = await AuthService(hub).ensure_admin()
         if password is not None:
             _announce_admin_password(password)
+        if relay is not None:
+            await relay.start()
         scheduler.start()
         log.info("watchkeep %s serving at %s", __version__, settings.base_url)
         try:
             yield
         finally:
             await scheduler.stop()
+            if relay is not None:
+                await relay.close()
             await store.close()
             log.info("watchkeep stopped; every acknowledged write is committed")
 

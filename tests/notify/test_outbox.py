@@ -135,3 +135,22 @@ async def test_a_few_alerts_go_out_one_by_one(start_hub: StartHub, receiver: Rec
         await agent_offline(hub, "agt_2")
         await deliver(hub)
     assert sorted(r.json()["kind"] for r in receiver.requests) == ["alert", "alert"]
+
+
+async def test_a_flooded_channel_holds_new_alerts_and_sends_them_as_a_digest(
+    start_hub: StartHub, receiver: Receiver, clock: FrozenClock
+) -> None:
+    async with start_hub(clock=clock, digest_threshold=3, digest_window_seconds=60, **QUIET_LOOPS) as hub:
+        await create_channel(hub, "webhook", {"url": receiver.url})
+        for index in range(3):
+            await agent_offline(hub, f"agt_{index}")
+            await deliver(hub)
+            clock.advance(5)
+        await agent_offline(hub, "agt_3")
+        await agent_offline(hub, "agt_4")
+        await deliver(hub)
+        assert len(receiver.requests) == 3  # held: three went out in the last minute
+        clock.advance(46)  # the first of those three is now a minute old
+        await deliver(hub)
+    assert [r.json()["kind"] for r in receiver.requests] == ["alert", "alert", "alert", "digest"]
+    assert sorted(a["entityId"] for a in receiver.requests[3].json()["alerts"]) == ["agt_3", "agt_4"]

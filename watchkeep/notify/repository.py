@@ -143,7 +143,7 @@ async def cancel_pending(conn: AsyncConnection, target_kind: str, target_id: str
     return (await conn.execute(query)).rowcount
 
 
-async def channels_with_many_due(conn: AsyncConnection, now_ms: int, threshold: int) -> list[str]:
+async def channels_with_due_alerts(conn: AsyncConnection, now_ms: int) -> list[str]:
     query = (
         select(outbox.c.target_id)
         .where(
@@ -154,9 +154,25 @@ async def channels_with_many_due(conn: AsyncConnection, now_ms: int, threshold: 
             outbox.c.event_type.in_(ALERT_EVENTS),
         )
         .group_by(outbox.c.target_id)
-        .having(func.count() >= threshold)
     )
     return [str(r) for r in (await conn.execute(query)).scalars()]
+
+
+async def recent_sends(conn: AsyncConnection, channel_id: str, since_ms: int) -> list[int]:
+    """When each alert message or digest sent (or being sent) to the channel since then was queued."""
+    query = select(outbox.c.created_at).where(
+        outbox.c.target_kind == "channel",
+        outbox.c.target_id == channel_id,
+        outbox.c.status.in_(("delivered", "sending")),
+        outbox.c.event_type.in_((*ALERT_EVENTS, "alert.digest")),
+        outbox.c.created_at >= since_ms,
+    )
+    return [int(v) for v in (await conn.execute(query)).scalars()]
+
+
+async def defer(conn: AsyncConnection, ids: list[str], until_ms: int) -> None:
+    query = update(outbox).where(outbox.c.id.in_(ids), outbox.c.status == "pending").values(next_attempt_at=until_ms)
+    await conn.execute(query)
 
 
 async def lock_due_alert_rows(conn: AsyncConnection, channel_id: str, now_ms: int, limit: int) -> list[RowMapping]:

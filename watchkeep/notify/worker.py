@@ -75,38 +75,51 @@ class OutboxWorker:
             return await repo.delivery_by_id(conn, delivery_id)
 
     async def compose_digests(self) -> int:
-        """Fold the due alert messages of each channel with many of them into one digest."""
+        """Flood control, per channel: many alert messages due at once go out as one digest;
+        while a channel already got `digest_threshold` messages within the window, new ones
+        are held until the window moves on, and then go out together as a digest."""
         settings = self.hub.settings
+        threshold, window_ms = settings.digest_threshold, settings.digest_window_seconds * 1000
         now = self.hub.clock.now_ms()
 
         async def compose(conn: AsyncConnection) -> int:
             made = 0
-            for channel_id in await repo.channels_with_many_due(conn, now, settings.digest_threshold):
+            for channel_id in await repo.channels_with_due_alerts(conn, now):
                 rows = await repo.lock_due_alert_rows(conn, channel_id, now, DIGEST_LIMIT)
-                if len(rows) < settings.digest_threshold:
+                if not rows:
                     continue
-                digest_id = new_id(DELIVERY_PREFIX)
-                notices = [notice for row in rows for notice in json.loads(row["payload"])]
-                await repo.mark_digested(conn, [r["id"] for r in rows], digest_id)
-                await repo.enqueue(
-                    conn,
-                    {
-                        "id": digest_id,
-                        "dedupe_key": None,
-                        "target_kind": "channel",
-                        "target_id": channel_id,
-                        "event_type": "alert.digest",
-                        "payload": json.dumps(notices),
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    },
-                )
-                made += 1
+                # A never-attempted row due later than it was queued was held back for a flood.
+                held = any(r["next_attempt_at"] > r["created_at"] for r in rows)
+                if len(rows) >= threshold or (held and len(rows) > 1):
+                    await self._digest(conn, channel_id, rows, now)
+                    made += 1
+                    continue
+                recent = await repo.recent_sends(conn, channel_id, now - window_ms)
+                if len(recent) >= threshold:
+                    await repo.defer(conn, [r["id"] for r in rows], min(recent) + window_ms)
             return made
 
         return await self.hub.store.write(compose)
+
+    async def _digest(self, conn: AsyncConnection, channel_id: str, rows: list[RowMapping], now: int) -> None:
+        digest_id = new_id(DELIVERY_PREFIX)
+        notices = [notice for row in rows for notice in json.loads(row["payload"])]
+        await repo.mark_digested(conn, [r["id"] for r in rows], digest_id)
+        await repo.enqueue(
+            conn,
+            {
+                "id": digest_id,
+                "dedupe_key": None,
+                "target_kind": "channel",
+                "target_id": channel_id,
+                "event_type": "alert.digest",
+                "payload": json.dumps(notices),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        )
 
     async def _attempt(self, row: RowMapping) -> None:
         settings = self.hub.settings

@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import pytest
+
 from tests.support.hub import RunningHub
+from tests.support.receiver import Receiver, running_receiver
+from watchkeep.core.clock import FrozenClock
 from watchkeep.core.events import AgentOffline, AgentOnline
 from watchkeep.notify.worker import OutboxWorker
 
@@ -14,6 +20,21 @@ QUIET_LOOPS: dict[str, Any] = {
     "outbox_poll_seconds": 3600,
     "alerts_evaluate_seconds": 3600,
 }
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with running_receiver() as running:
+        yield running
+
+
+@pytest.fixture
+async def hub(
+    start_hub: Callable[..., AbstractAsyncContextManager[RunningHub]], clock: FrozenClock
+) -> AsyncIterator[RunningHub]:
+    """A hub whose loops wait for the test: it runs their steps itself, at injected times."""
+    async with start_hub(clock=clock, **QUIET_LOOPS) as running:
+        yield running
 
 
 def worker(running: RunningHub) -> OutboxWorker:

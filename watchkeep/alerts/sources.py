@@ -4,6 +4,7 @@ Each entry turns an event into the conditions it reports."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from watchkeep.alerts.service import AlertService, Condition
 from watchkeep.core.events import (
@@ -15,6 +16,9 @@ from watchkeep.core.events import (
     HeartbeatRecovered,
 )
 from watchkeep.core.hub import Hub
+
+MISSED = "heartbeat_deadline_missed"
+FAILED = "heartbeat_failed"
 
 
 def _agent(event: AgentOffline | AgentOnline, firing: bool) -> list[Condition]:
@@ -34,51 +38,40 @@ def _agent(event: AgentOffline | AgentOnline, firing: bool) -> list[Condition]:
     ]
 
 
+def _heartbeat(
+    heartbeat_id: str, name: str, alert_type: str, *, firing: bool, message: str, details: dict[str, Any]
+) -> Condition:
+    return Condition(
+        source="heartbeat",
+        type=alert_type,
+        entity_type="heartbeat",
+        entity_id=heartbeat_id,
+        entity_name=name,
+        firing=firing,
+        severity="critical",
+        message=message,
+        details=details,
+    )
+
+
 def _heartbeat_missed(event: HeartbeatDeadlineMissed) -> list[Condition]:
-    return [
-        Condition(
-            source="heartbeat",
-            type="heartbeat_deadline_missed",
-            entity_type="heartbeat",
-            entity_id=event.heartbeat_id,
-            entity_name=event.name,
-            firing=True,
-            severity="critical",
-            message=f"heartbeat {event.name} missed its deadline ({event.reason})",
-            details={"deadlineMs": event.deadline_ms, "reason": event.reason},
-        )
-    ]
+    message = f"heartbeat {event.name} missed its deadline ({event.reason})"
+    details = {"deadlineMs": event.deadline_ms, "reason": event.reason}
+    return [_heartbeat(event.heartbeat_id, event.name, MISSED, firing=True, message=message, details=details)]
 
 
 def _heartbeat_failed(event: HeartbeatFailed) -> list[Condition]:
     code = f" with exit code {event.exit_code}" if event.exit_code is not None else ""
-    return [
-        Condition(
-            source="heartbeat",
-            type="heartbeat_failed",
-            entity_type="heartbeat",
-            entity_id=event.heartbeat_id,
-            entity_name=event.name,
-            firing=True,
-            severity="critical",
-            message=f"heartbeat {event.name} reported a failure{code}",
-            details={"exitCode": event.exit_code},
-        )
-    ]
+    message = f"heartbeat {event.name} reported a failure{code}"
+    details = {"exitCode": event.exit_code}
+    return [_heartbeat(event.heartbeat_id, event.name, FAILED, firing=True, message=message, details=details)]
 
 
 def _heartbeat_recovered(event: HeartbeatRecovered) -> list[Condition]:
+    message = f"heartbeat {event.name} recovered"
     return [
-        Condition(
-            source="heartbeat",
-            type=alert_type,
-            entity_type="heartbeat",
-            entity_id=event.heartbeat_id,
-            entity_name=event.name,
-            firing=False,
-            message=f"heartbeat {event.name} recovered",
-        )
-        for alert_type in ("heartbeat_deadline_missed", "heartbeat_failed")
+        _heartbeat(event.heartbeat_id, event.name, alert_type, firing=False, message=message, details={})
+        for alert_type in (MISSED, FAILED)
     ]
 
 

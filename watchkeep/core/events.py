@@ -146,10 +146,9 @@ class HeartbeatRecovered(Event):
 
 
 @dataclass(frozen=True)
-class AlertFired(Event):
-    """A new alert, or a higher severity of one still firing (`upgraded`)."""
+class AlertEvent(Event):
+    """What `alert.fired` and `alert.resolved` both say about the alert."""
 
-    type: ClassVar[str] = "alert.fired"
     alert_id: str
     source: str
     alert_type: str
@@ -158,21 +157,20 @@ class AlertFired(Event):
     entity_type: str
     entity_id: str
     entity_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertFired(AlertEvent):
+    """A new alert, or a higher severity of one still firing (`upgraded`)."""
+
+    type: ClassVar[str] = "alert.fired"
     silenced: bool = False
     upgraded: bool = False
 
 
 @dataclass(frozen=True)
-class AlertResolved(Event):
+class AlertResolved(AlertEvent):
     type: ClassVar[str] = "alert.resolved"
-    alert_id: str
-    source: str
-    alert_type: str
-    severity: str
-    message: str
-    entity_type: str
-    entity_id: str
-    entity_name: str | None = None
 
 
 @dataclass(frozen=True)

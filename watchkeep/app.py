@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)
+    app.state.capabilities |= {"alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"}
     return app
 
 

@@ -194,3 +194,11 @@ async def test_alerts_survive_a_restart_and_resolve_afterwards(
         assert (await second.admin.get(f"/api/v1/alerts/{alert['id']}")).json()["status"] == "active"
         await agent_online(second)
         assert (await second.admin.get(f"/api/v1/alerts/{alert['id']}")).json()["status"] == "resolved"
+
+
+async def test_the_edition_reports_alerting_features(hub: RunningHub) -> None:
+    features = (await hub.client().get("/api/v1/edition")).json()["features"]
+    assert [features[name] for name in ("alerts", "notificationChannels", "silences", "maintenanceWindows")] == [
+        True
+    ] * 4
+    assert features["webhooks"] is True

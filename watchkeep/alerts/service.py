@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.alerts import repository as repo
@@ -206,7 +207,12 @@ class AlertService:
             )
             return resolved
 
-        result = await self.store.write(fire if condition.firing else clear)
+        try:
+            result = await self.store.write(fire if condition.firing else clear)
+        except IntegrityError:
+            # Another replica created this alert at the same moment: it is now a repeat report.
+            events.clear()
+            result = await self.store.write(fire)
         await self.hub.bus.publish(*events)
         return result
 

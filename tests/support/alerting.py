@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.support.hub import RunningHub
 from tests.support.receiver import Receiver, running_receiver
 from watchkeep.core.clock import FrozenClock
 from watchkeep.core.events import AgentOffline, AgentOnline
+from watchkeep.notify.tables import outbox
 from watchkeep.notify.worker import OutboxWorker
 
 QUIET_LOOPS: dict[str, Any] = {
@@ -43,9 +46,17 @@ def worker(running: RunningHub) -> OutboxWorker:
 
 
 async def deliver(running: RunningHub) -> None:
-    """Run the delivery loop until it finds nothing more to do now."""
-    while await worker(running).step():
-        pass
+    """Run the delivery loop until it finds nothing more to do now. The hub's own loop makes
+    one pass when it starts; wait for what that pass has in flight to settle too."""
+    async with asyncio.timeout(30):
+        while True:
+            while await worker(running).step():
+                pass
+            async with running.hub.store.read() as conn:
+                query = select(func.count()).select_from(outbox).where(outbox.c.status == "sending")
+                if (await conn.execute(query)).scalar_one() == 0:
+                    return
+            await asyncio.sleep(0.01)
 
 
 async def agent_offline(running: RunningHub, agent_id: str = "agt_1", name: str = "web-1") -> None:

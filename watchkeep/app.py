@@ -10,6 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from watchkeep import __version__
+
+# Alerts, notifications and webhooks
+from watchkeep.alerts import routes as alerts_routes
+from watchkeep.alerts.service import AlertService
+from watchkeep.alerts.sources import AlertSources
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
@@ -23,7 +28,11 @@ from watchkeep.core.http.middleware import RequestContextMiddleware
 from watchkeep.core.http.openapi import install_openapi
 from watchkeep.core.hub import Hub
 from watchkeep.core.scheduler import Scheduler
+from watchkeep.notify import routes as notify_routes
+from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.runtime import routes as runtime_routes
+from watchkeep.webhooks import routes as webhooks_routes
+from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
 
 log = logging.getLogger("watchkeep")
 
@@ -43,6 +52,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     scheduler.add("housekeeping", housekeeping, interval=3600)
 
+    # Alerts, notifications and webhooks
+    notify = NotifyRuntime(hub)
+    notify.add_deliverer("webhook", WebhookDeliverer(hub, notify.http))
+    scheduler.add("outbox", notify.worker.step, interval=settings.outbox_poll_seconds)
+    scheduler.add("alerts-evaluate", AlertService(hub).evaluate, interval=settings.alerts_evaluate_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.start()
@@ -52,6 +67,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             _announce_admin_password(password)
         if relay is not None:
             await relay.start()
+        hub.bus.subscribe(AlertSources(hub))
+        hub.bus.subscribe(WebhookService(hub).on_event)
         scheduler.start()
         log.info("watchkeep %s serving at %s", __version__, settings.base_url)
         try:
@@ -60,6 +77,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             await scheduler.stop()
             if relay is not None:
                 await relay.close()
+            await notify.close()
             await store.close()
             log.info("watchkeep stopped; every acknowledged write is committed")
 
@@ -72,12 +90,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
+    app.state.notify = notify
     app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"}
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (health.router, auth_routes.router, runtime_routes.router):
         app.include_router(router)
+    for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
+        app.include_router(router)
+    app.state.capabilities |= {"alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"}
     return app
 
 

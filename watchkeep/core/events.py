@@ -34,7 +34,8 @@ class Event:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Event._types[cls.type] = cls
+        if "type" in cls.__dict__:  # a shared base such as AlertEvent names no type of its own
+            Event._types[cls.type] = cls
 
     def data(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "at_ms"}
@@ -182,3 +183,76 @@ class HeartbeatRecovered(Event):
     type: ClassVar[str] = "heartbeat.recovered"
     heartbeat_id: str
     name: str
+
+
+# Alerts, silences, notifications and webhooks (watchkeep/alerts, notify, webhooks)
+
+
+@dataclass(frozen=True)
+class AlertEvent(Event):
+    """What `alert.fired` and `alert.resolved` both say about the alert."""
+
+    alert_id: str
+    source: str
+    alert_type: str
+    severity: str
+    message: str
+    entity_type: str
+    entity_id: str
+    entity_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertFired(AlertEvent):
+    """A new alert, or a higher severity of one still firing (`upgraded`)."""
+
+    type: ClassVar[str] = "alert.fired"
+    silenced: bool = False
+    upgraded: bool = False
+
+
+@dataclass(frozen=True)
+class AlertResolved(AlertEvent):
+    type: ClassVar[str] = "alert.resolved"
+
+
+@dataclass(frozen=True)
+class AlertAcknowledged(Event):
+    type: ClassVar[str] = "alert.acknowledged"
+    alert_id: str
+    acknowledged_by: str
+
+
+@dataclass(frozen=True)
+class SilenceCreated(Event):
+    type: ClassVar[str] = "silence.created"
+    silence_id: str
+    starts_at_ms: int
+    ends_at_ms: int
+    created_by: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class SilenceExpired(Event):
+    type: ClassVar[str] = "silence.expired"
+    silence_id: str
+    ended_early: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelDeliveryFailed(Event):
+    type: ClassVar[str] = "channel.delivery_failed"
+    channel_id: str
+    delivery_id: str
+    attempts: int
+    error: str
+    permanent: bool = False
+
+
+@dataclass(frozen=True)
+class WebhookDisabled(Event):
+    type: ClassVar[str] = "webhook.disabled"
+    webhook_id: str
+    consecutive_failures: int
+    last_error: str

@@ -82,3 +82,18 @@ def test_an_event_is_rebuilt_from_its_wire_fields() -> None:
     assert Event.rebuild("agent.online", 9, data) == event
     with pytest.raises(UnknownEvent):
         Event.rebuild("no.such.event", 1, {})
+
+
+async def test_a_burst_of_identical_events_arrives_whole_and_in_order(
+    postgres_url: str, settings_for: SettingsFor
+) -> None:
+    settings = settings_for(postgres_url)
+    async with running_hub(settings) as first, running_hub(settings) as second, second.hub.bus.stream() as stream:
+        same = AgentOnline(agent_id="agent_4", name="same", at_ms=4)
+        marked = [AgentOnline(agent_id="agent_5", name=str(n), at_ms=5) for n in range(300)]
+        for event in marked:
+            # Publishing does not wait on the relay; identical payloads are not folded.
+            await first.hub.bus.publish(same, event)
+        received = [await _next(stream) for _ in range(600)]
+        assert received[0::2] == [same] * 300
+        assert received[1::2] == marked

@@ -1,8 +1,10 @@
 """Events across hub replicas on PostgreSQL: each replica sends what it publishes with
 NOTIFY on one channel and LISTENs for the others', which it hands to its own streams.
 
-A notification carries the origin replica, so a replica skips its own. NOTIFY payloads are
-limited to 8,000 bytes; events are small, and one that is not is logged and kept local.
+A notification carries the origin replica, so a replica skips its own. Publishing never
+waits on the relay: events queue in memory and a sender task notifies them in batches, one
+statement per batch (a full queue loses its oldest, as a slow stream does). NOTIFY payloads
+are limited to 8,000 bytes; events are small, and one that is not is logged and kept local.
 When the listening connection drops, the relay reconnects with backoff; events sent while
 it was down are not replayed (streams are live views; the state they show is in the database)."""
 
@@ -10,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import secrets
+from collections import deque
 from typing import Any
 
 import asyncpg
@@ -24,6 +28,10 @@ log = logging.getLogger("watchkeep.events")
 
 CHANNEL = "watchkeep_events"
 MAX_PAYLOAD_BYTES = 7_900
+BATCH_SIZE = 500
+# Each payload carries a sequence number: PostgreSQL folds identical payloads sent in one
+# transaction into one notification.
+NOTIFY_BATCH = "SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS t(payload, n) ORDER BY n"
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -31,43 +39,87 @@ def asyncpg_dsn(database_url: str) -> str:
 
 
 class PostgresEventRelay:
-    def __init__(self, database_url: str, bus: EventBus, *, reconnect_max_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        bus: EventBus,
+        *,
+        reconnect_max_seconds: float = 30.0,
+        queue_size: int = 10_000,
+    ) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._bus = bus
         self.origin = secrets.token_hex(8)
         self._reconnect_max = reconnect_max_seconds
         self._listener: asyncpg.Connection | None = None
         self._sender: asyncpg.Connection | None = None
-        self._send_lock = asyncio.Lock()
+        self._outgoing: deque[str] = deque(maxlen=queue_size)
+        self._has_outgoing = asyncio.Event()
+        self._flushing = asyncio.Lock()
+        self._sequence = itertools.count()
         self._lost = asyncio.Event()
-        self._supervisor: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self._connect()
         self._bus.attach_relay(self.send)
-        self._supervisor = asyncio.create_task(self._reconnect_when_lost(), name="event-relay")
+        self._tasks = [
+            asyncio.create_task(self._reconnect_when_lost(), name="event-relay-listen"),
+            asyncio.create_task(self._send_loop(), name="event-relay-send"),
+        ]
 
     async def close(self) -> None:
         self._bus.attach_relay(None)
-        if self._supervisor is not None:
-            self._supervisor.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._flush(), timeout=5)
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+                await task
         await self._disconnect()
 
-    async def send(self, event: Event) -> None:
+    def send(self, event: Event) -> None:
         payload = json.dumps(
-            {"origin": self.origin, "type": event.type, "atMs": event.at_ms, "data": event.data()},
+            {
+                "origin": self.origin,
+                "seq": next(self._sequence),
+                "type": event.type,
+                "atMs": event.at_ms,
+                "data": event.data(),
+            },
             separators=(",", ":"),
             default=str,
         )
         if len(payload.encode()) > MAX_PAYLOAD_BYTES:
             log.warning("event %s is too large to relay to other replicas; kept local", event.type)
             return
-        async with self._send_lock:
-            if self._sender is None or self._sender.is_closed():
-                self._sender = await asyncpg.connect(self._dsn, timeout=5)
-            await self._sender.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+        self._outgoing.append(payload)
+        self._has_outgoing.set()
+
+    async def _send_loop(self) -> None:
+        while True:
+            await self._has_outgoing.wait()
+            try:
+                await self._flush()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                log.warning("relaying events to the other replicas failed; retrying", exc_info=True)
+                await asyncio.sleep(1)
+
+    async def _flush(self) -> None:
+        async with self._flushing:
+            await self._send_queued()
+
+    async def _send_queued(self) -> None:
+        while self._outgoing:
+            batch = [self._outgoing.popleft() for _ in range(min(BATCH_SIZE, len(self._outgoing)))]
+            try:
+                if self._sender is None or self._sender.is_closed():
+                    self._sender = await asyncpg.connect(self._dsn, timeout=5)
+                await self._sender.execute(NOTIFY_BATCH, CHANNEL, batch)
+            except BaseException:
+                self._outgoing.extendleft(reversed(batch))
+                raise
+        self._has_outgoing.clear()
 
     def _on_notification(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:

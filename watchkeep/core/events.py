@@ -51,7 +51,7 @@ class Event:
 
 
 Handler = Callable[[Event], Awaitable[None]]
-Relay = Callable[[Event], Awaitable[None]]
+Relay = Callable[[Event], None]
 
 
 class EventBus:
@@ -77,10 +77,7 @@ class EventBus:
                     log.exception("event handler %r failed on %s", handler, event.type)
             self._to_streams(event)
             if self._relay is not None:
-                try:
-                    await self._relay(event)
-                except Exception:
-                    log.exception("relaying %s to the other replicas failed", event.type)
+                self._relay(event)
 
     def deliver_remote(self, event: Event) -> None:
         """An event another replica published: for the streams only (see the module doc)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -23,6 +24,10 @@ from watchkeep.core.http.middleware import RequestContextMiddleware
 from watchkeep.core.http.openapi import install_openapi
 from watchkeep.core.hub import Hub
 from watchkeep.core.scheduler import Scheduler
+from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
+from watchkeep.heartbeats import routes as heartbeat_routes
+from watchkeep.heartbeats.worker import DeadlineWorker
+from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_step
 from watchkeep.runtime import routes as runtime_routes
 
 log = logging.getLogger("watchkeep")
@@ -38,6 +43,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     scheduler.add("housekeeping", housekeeping, interval=3600)
 
+    # Heartbeats
+    deadlines = DeadlineWorker(hub)
+
+    async def heartbeat_retention() -> bool:
+        return await heartbeat_retention_step(hub)
+
+    scheduler.add("heartbeat-deadlines", deadlines.step, interval=settings.heartbeat_deadline_interval_seconds)
+    scheduler.add("heartbeat-retention", heartbeat_retention, interval=600)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.start()
@@ -46,6 +60,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         if password is not None:
             _announce_admin_password(password)
         scheduler.start()
+        # What start-up allocated lives as long as the process: keep it out of the
+        # collector's generations, so collections stay short on the hot paths.
+        gc.freeze()
         log.info("watchkeep %s serving at %s", __version__, settings.base_url)
         try:
             yield
@@ -69,6 +86,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (health.router, auth_routes.router, runtime_routes.router):
         app.include_router(router)
+    # Heartbeats
+    app.include_router(heartbeat_routes.router)
+    app.include_router(heartbeat_ping_routes.router)
     return app
 
 

@@ -80,6 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
+    app.state.heartbeat_deadlines = deadlines
     app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"}
     install_error_handlers(app)
     install_openapi(app)

@@ -54,8 +54,12 @@ class RunningHub:
 
 
 @contextlib.asynccontextmanager
-async def running_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[RunningHub]:
-    app = create_app(settings, clock=clock)
+async def running_hub(
+    settings: Settings, *, clock: Clock | None = None, app: FastAPI | None = None
+) -> AsyncIterator[RunningHub]:
+    """Serve `app` (default: `create_app(settings, clock=clock)`); pass an app built beforehand
+    to subscribe to its events before it starts."""
+    app = app or create_app(settings, clock=clock)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -26,6 +26,7 @@ from watchkeep.core.hub import Hub
 from watchkeep.core.scheduler import Scheduler
 from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
 from watchkeep.heartbeats import routes as heartbeat_routes
+from watchkeep.heartbeats.pings import PingRecorder
 from watchkeep.heartbeats.worker import DeadlineWorker
 from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_step
 from watchkeep.runtime import routes as runtime_routes
@@ -81,15 +82,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     app.state.hub = hub
     app.state.heartbeat_deadlines = deadlines
+    app.state.ping_recorder = PingRecorder(hub)
     app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"}
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Heartbeats: the ping routes first, as the router tries routes in order and they are the hot path.
+    app.router.routes.extend(heartbeat_ping_routes.routes)
+    app.include_router(heartbeat_routes.router)
     for router in (health.router, auth_routes.router, runtime_routes.router):
         app.include_router(router)
-    # Heartbeats
-    app.include_router(heartbeat_routes.router)
-    app.include_router(heartbeat_ping_routes.router)
     return app
 
 

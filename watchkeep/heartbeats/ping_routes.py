@@ -6,15 +6,13 @@ from __future__ import annotations
 import re
 
 from fastapi import Request, Response
+from starlette.routing import Route
 
 from watchkeep.core.errors import WatchkeepError
 from watchkeep.core.http.client import client_address
 from watchkeep.core.http.ratelimit import RateLimit
-from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import Hub
-from watchkeep.heartbeats.pings import Ping, record_ping
-
-router = make_router(tags=["pings"], include_in_schema=True)
+from watchkeep.heartbeats.pings import Ping, PingRecorder
 
 METHODS = ["GET", "POST", "HEAD"]
 USER_AGENT_LIMIT = 200
@@ -69,37 +67,44 @@ async def _ping(request: Request, uuid: str, kind: str, exit_code: int | None = 
         body=body[:limit],
         body_size=len(body),
     )
-    if not await record_ping(hub, ping):
+    recorder: PingRecorder = request.app.state.ping_recorder
+    if not await recorder.record(ping):
         return _answer(hub, "not found", 404)
     return _answer(hub, "OK")
 
 
-@router.api_route("/ping/{uuid}", methods=METHODS, response_class=Response)
-async def ping_success(uuid: str, request: Request) -> Response:
-    return await _ping(request, uuid, "success")
+async def ping_success(request: Request) -> Response:
+    return await _ping(request, request.path_params["uuid"], "success")
 
 
-@router.api_route("/ping/{uuid}/start", methods=METHODS, response_class=Response)
-async def ping_start(uuid: str, request: Request) -> Response:
-    return await _ping(request, uuid, "start")
+async def ping_start(request: Request) -> Response:
+    return await _ping(request, request.path_params["uuid"], "start")
 
 
-@router.api_route("/ping/{uuid}/fail", methods=METHODS, response_class=Response)
-async def ping_fail(uuid: str, request: Request) -> Response:
-    return await _ping(request, uuid, "fail")
+async def ping_fail(request: Request) -> Response:
+    return await _ping(request, request.path_params["uuid"], "fail")
 
 
-@router.api_route("/ping/{uuid}/log", methods=METHODS, response_class=Response)
-async def ping_log(uuid: str, request: Request) -> Response:
-    return await _ping(request, uuid, "log")
+async def ping_log(request: Request) -> Response:
+    return await _ping(request, request.path_params["uuid"], "log")
 
 
-@router.api_route("/ping/{uuid}/{exit_code}", methods=METHODS, response_class=Response)
-async def ping_exit_code(uuid: str, exit_code: str, request: Request) -> Response:
+async def ping_exit_code(request: Request) -> Response:
     hub: Hub = request.app.state.hub
+    exit_code: str = request.path_params["exit_code"]
     if not _EXIT_CODE.match(exit_code):
         return _answer(hub, "not found", 404)
     code = int(exit_code)
     if code > 255:
         return _answer(hub, "invalid url format", 400)
-    return await _ping(request, uuid, "success" if code == 0 else "fail", code)
+    return await _ping(request, request.path_params["uuid"], "success" if code == 0 else "fail", code)
+
+
+# Plain routes, without dependency resolution: the ping path is the hottest in the hub.
+routes = [
+    Route("/ping/{uuid}", ping_success, methods=METHODS),
+    Route("/ping/{uuid}/start", ping_start, methods=METHODS),
+    Route("/ping/{uuid}/fail", ping_fail, methods=METHODS),
+    Route("/ping/{uuid}/log", ping_log, methods=METHODS),
+    Route("/ping/{uuid}/{exit_code}", ping_exit_code, methods=METHODS),
+]

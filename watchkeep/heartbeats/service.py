@@ -98,7 +98,7 @@ class HeartbeatService:
                     "updated_at": now,
                 }
                 await repo.update_heartbeat(conn, heartbeat_id, values)
-                await record_flip(conn, heartbeat_id, now, current["status"], "paused", "paused")
+                await record_flip(repo.PingRows(conn), heartbeat_id, now, current["status"], "paused", "paused")
             return await self._load(conn, heartbeat_id)
 
         return await self.hub.store.write(unit)
@@ -117,7 +117,7 @@ class HeartbeatService:
                 values["status"] = "up"
                 values["next_deadline_at"], values["down_at"] = armed_deadlines(current, now)
             await repo.update_heartbeat(conn, heartbeat_id, values)
-            await record_flip(conn, heartbeat_id, now, "paused", values["status"], "resumed")
+            await record_flip(repo.PingRows(conn), heartbeat_id, now, "paused", values["status"], "resumed")
             return await self._load(conn, heartbeat_id)
 
         return await self.hub.store.write(unit)

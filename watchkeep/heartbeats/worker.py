@@ -84,7 +84,7 @@ async def _claim(conn: AsyncConnection, monitor: RowMapping, *, during_outage: b
         return None  # another replica, or a ping, got there first
     if started:
         await repo.time_out_open_executions(conn, monitor["id"], deadline)
-    await record_flip(conn, monitor["id"], deadline, monitor["status"], "down", "deadline")
+    await record_flip(repo.PingRows(conn), monitor["id"], deadline, monitor["status"], "down", "deadline")
     return HeartbeatDeadlineMissed(
         heartbeat_id=monitor["id"],
         name=monitor["name"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import AsyncIterator, Callable
@@ -157,3 +158,18 @@ async def test_pings_are_rate_limited_per_client_address(limited: Heartbeats) ->
     assert len(await limited.list_of(monitor["id"], "pings")) == 3
     limited.clock.advance(60)
     assert (await limited.ping(monitor["uuid"])).status_code == 200
+
+
+async def test_concurrent_pings_are_each_recorded_once_in_order_per_monitor(heartbeats: Heartbeats) -> None:
+    monitors = [await heartbeats.create(name=f"job-{i}") for i in range(4)]
+    client = heartbeats.running.client()
+    responses = await asyncio.gather(
+        *(client.get(f"/ping/{monitors[i % 4]['uuid']}/{i % 2}") for i in range(40)),
+        client.get("/ping/3f1d2c4b-0000-4000-8000-000000000000"),
+    )
+    assert [r.status_code for r in responses] == [200] * 40 + [404]
+    for monitor in monitors:
+        pings = await heartbeats.list_of(monitor["id"], "pings")
+        assert [p["n"] for p in pings] == list(range(10, 0, -1))
+        assert len(await heartbeats.list_of(monitor["id"], "executions")) == 10
+    assert len(heartbeats.of_type("heartbeat.pinged")) == 40

@@ -4,7 +4,7 @@ run's execution, and returns the events to publish once it has committed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,29 +82,33 @@ class PingRecorder:
 
     async def _flush(self) -> None:
         batch, self._waiting = self._waiting, []
-
-        async def unit(conn: AsyncConnection) -> list[list[Event] | BaseException | None]:
-            rows = await repo.ping_rows(conn)
-            results: list[list[Event] | BaseException | None] = []
+        # One lock order for every batch, so batches of two replicas never deadlock.
+        batch.sort(key=lambda waiting: waiting.ping.uuid)
+        results: list[list[Event] | BaseException | None]
+        try:
+            results = list(await self.hub.store.write(_unit(batch)))
+        except Exception:
+            # The batch was rolled back as a whole: write each ping alone, so a ping that
+            # fails fails alone.
+            results = []
             for waiting in batch:
                 try:
-                    async with rows.savepoint():
-                        results.append(await _record(rows, waiting.ping, waiting.at_ms))
-                except Exception as exc:  # this ping's own failure, rolled back alone
+                    results.extend(await self.hub.store.write(_unit([waiting])))
+                except Exception as exc:
                     results.append(exc)
-            return results
-
-        try:
-            results = await self.hub.store.write(unit)
-        except Exception as exc:
-            for waiting in batch:
-                waiting.future.set_exception(exc)
-            return
         for waiting, result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):
                 waiting.future.set_exception(result)
             else:
                 waiting.future.set_result(result)
+
+
+def _unit(batch: list[_Waiting]) -> Callable[[AsyncConnection], Awaitable[list[list[Event] | None]]]:
+    async def unit(conn: AsyncConnection) -> list[list[Event] | None]:
+        rows = await repo.ping_rows(conn)
+        return [await _record(rows, waiting.ping, waiting.at_ms) for waiting in batch]
+
+    return unit
 
 
 async def _record(rows: PingRows, ping: Ping, now: int) -> list[Event] | None:

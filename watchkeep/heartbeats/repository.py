@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
@@ -179,11 +178,6 @@ class PingRows:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    @contextlib.asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        async with self.conn.begin_nested():
-            yield
-
     async def monitor(self, uuid: str) -> Mapping[str, Any] | None:
         row = await heartbeat_by_uuid(self.conn, uuid)
         return None if row is None else dict(row)
@@ -216,17 +210,6 @@ class SqlitePingRows(PingRows):
     def __init__(self, conn: AsyncConnection, driver: sqlite3.Connection) -> None:
         super().__init__(conn)
         self.driver = driver
-
-    @contextlib.asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        self._run("SAVEPOINT ping", {})
-        try:
-            yield
-        except BaseException:
-            self._run("ROLLBACK TO ping", {})
-            raise
-        finally:
-            self._run("RELEASE ping", {})
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Cursor:
         # A plain cursor: the writer's own cursors expect to run under SQLAlchemy.

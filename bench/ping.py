@@ -2,7 +2,7 @@
 `GET /ping/{uuid}` over 100 monitors to a real `watchkeep serve`, on SQLite and on
 PostgreSQL, side by side.
 
-    .venv/bin/python bench/ping.py [--seconds 10] [--connections 64] [--monitors 100]
+    .venv/bin/python bench/ping.py [--seconds 10] [--connections 32] [--monitors 100]
         [--postgres postgresql://postgres@127.0.0.1:5432/test] [--log-level info]
 
 The load comes from this process (raw HTTP/1.1 on asyncio streams, so the client costs as
@@ -147,7 +147,7 @@ async def _postgres_database(admin_url: str, drop: str | None = None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--monitors", type=int, default=100)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--log-level", default="info")

@@ -1,5 +1,5 @@
-"""The ping path: one write unit records the ping, moves the monitor's state, pairs the
-run's execution, and returns the events to publish once it has committed."""
+"""The ping path: recording a ping stores it, moves the monitor's state, pairs the run's
+execution, and returns the events to publish once it has committed."""
 
 from __future__ import annotations
 
@@ -53,9 +53,10 @@ class _Waiting:
 
 
 class PingRecorder:
-    """Records pings. Pings that arrive together are written by one unit of work (each in
-    its own savepoint, so one failing ping rolls back alone): the per-commit cost is shared,
-    and the ping path keeps up with thousands of pings a second on one process."""
+    """Records pings. Pings that arrive together are written by one unit of work, so they
+    share the cost of a commit and the ping path keeps up with thousands of pings a second
+    on one process; a batch that fails is written again ping by ping, so a bad ping fails
+    alone."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub

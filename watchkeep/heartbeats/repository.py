@@ -243,17 +243,17 @@ class SqlitePingRows(PingRows):
         return self._one(sql + " ORDER BY id DESC LIMIT 1", {"heartbeat_id": heartbeat_id, "rid": rid})
 
     async def update_execution(self, execution_id: int, values: dict[str, Any]) -> None:
-        self.driver.execute(
-            _sqlite_update("heartbeat_executions", tuple(values)), {**values, "target_id": execution_id}
-        )
+        self._run(_sqlite_update("heartbeat_executions", tuple(values)), {**values, "target_id": execution_id})
 
     async def insert_flip(self, row: dict[str, Any]) -> None:
         self._run(_sqlite_insert("heartbeat_flips", tuple(row)), row)
 
 
+# Table and column names in these statements come from this module's own code, never from input.
+
+
 @functools.cache
 def _sqlite_insert(table: str, columns: tuple[str, ...]) -> str:
-    # Table and column names come from this module's own code, never from input.
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
 
 
@@ -265,8 +265,7 @@ def _sqlite_update(table: str, columns: tuple[str, ...]) -> str:
 async def ping_rows(conn: AsyncConnection) -> PingRows:
     """The fastest way to a ping's rows on this connection."""
     if conn.dialect.name == "sqlite":
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
+        driver = (await conn.get_raw_connection()).driver_connection
         if isinstance(driver, sqlite3.Connection):
             return SqlitePingRows(conn, driver)
     return PingRows(conn)

@@ -25,9 +25,15 @@ QUIET = {"heartbeat_deadline_interval_seconds": 300}
 
 
 @pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    """Heartbeat behaviour is the same on both stores; modules about storage override this."""
-    return sqlite_url
+def database_url(request: pytest.FixtureRequest) -> str:
+    """SQLite: heartbeat behaviour is the same on both stores. A test marked `BOTH_STORES`
+    runs on each."""
+    kind = getattr(request, "param", "sqlite")
+    url: str = request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url"}[kind])
+    return url
+
+
+BOTH_STORES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from tests.heartbeats.conftest import Heartbeats
+from tests.heartbeats.conftest import BOTH_STORES, Heartbeats
 
 RID_A = "0d6c1bb4-3c4e-4d8e-9d3a-6c1e8a0f0a01"
 RID_B = "0d6c1bb4-3c4e-4d8e-9d3a-6c1e8a0f0a02"
 
 
+@BOTH_STORES
 async def test_a_start_and_its_finish_make_one_execution_with_duration(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     await heartbeats.ping(monitor["uuid"], "/start")
@@ -21,6 +22,7 @@ async def test_a_start_and_its_finish_make_one_execution_with_duration(heartbeat
     assert run["startedAt"] == "2026-11-10T10:00:00.000Z"
 
 
+@BOTH_STORES
 async def test_runs_are_paired_by_rid(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     await heartbeats.ping(monitor["uuid"], "/start", params={"rid": RID_A})

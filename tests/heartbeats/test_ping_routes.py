@@ -9,17 +9,12 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from tests.heartbeats.conftest import QUIET, Heartbeats, serve_recording
+from tests.heartbeats.conftest import BOTH_STORES, QUIET, Heartbeats, serve_recording
 from watchkeep.core.clock import FrozenClock
 from watchkeep.core.config import Settings
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url"}[request.param])
-    return url
-
-
+@BOTH_STORES
 async def test_a_ping_answers_ok_with_the_healthchecks_headers(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     response = await heartbeats.ping(monitor["uuid"])
@@ -30,6 +25,7 @@ async def test_a_ping_answers_ok_with_the_healthchecks_headers(heartbeats: Heart
     assert response.headers["ping-body-limit"] == "10000"
 
 
+@BOTH_STORES
 async def test_get_post_and_head_are_all_pings(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     for method in ("GET", "POST", "HEAD"):
@@ -42,6 +38,7 @@ async def test_get_post_and_head_are_all_pings(heartbeats: Heartbeats) -> None:
     assert [p["n"] for p in pings] == [4, 3, 2, 1]
 
 
+@BOTH_STORES
 async def test_an_unknown_uuid_is_not_found_and_writes_nothing(heartbeats: Heartbeats) -> None:
     response = await heartbeats.ping("3f1d2c4b-0000-4000-8000-000000000000")
     assert (response.status_code, response.text) == (404, "not found")
@@ -71,6 +68,7 @@ async def test_only_the_canonical_uuid_matches(heartbeats: Heartbeats, mangle: C
     assert await heartbeats.status(monitor["id"]) == "new"
 
 
+@BOTH_STORES
 @pytest.mark.parametrize(
     ("code", "status", "state"), [(0, 200, "up"), (1, 200, "down"), (255, 200, "down"), (256, 400, "new")]
 )
@@ -89,6 +87,7 @@ async def test_exit_codes(heartbeats: Heartbeats, code: int, status: int, state:
         assert await heartbeats.list_of(monitor["id"], "pings") == []
 
 
+@BOTH_STORES
 async def test_the_body_is_kept_up_to_the_limit_as_raw_bytes(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     body = bytes(range(256)) * 50  # 12,800 bytes, not UTF-8
@@ -127,6 +126,7 @@ async def test_a_malformed_rid_is_refused(heartbeats: Heartbeats) -> None:
     assert await heartbeats.list_of(monitor["id"], "pings") == []
 
 
+@BOTH_STORES
 async def test_methods_post_records_other_methods_as_ignored(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create(methods="POST")
     assert (await heartbeats.ping(monitor["uuid"])).status_code == 200
@@ -160,6 +160,7 @@ async def test_pings_are_rate_limited_per_client_address(limited: Heartbeats) ->
     assert (await limited.ping(monitor["uuid"])).status_code == 200
 
 
+@BOTH_STORES
 async def test_concurrent_pings_are_each_recorded_once_in_order_per_monitor(heartbeats: Heartbeats) -> None:
     monitors = [await heartbeats.create(name=f"job-{i}") for i in range(4)]
     client = heartbeats.running.client()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.heartbeats.conftest import Heartbeats
+from tests.heartbeats.conftest import BOTH_STORES, Heartbeats
 from watchkeep.core.events import HeartbeatDeadlineMissed, HeartbeatFailed, HeartbeatRecovered
 
 
@@ -36,6 +36,7 @@ async def test_a_late_monitor_is_in_grace_until_the_grace_period_ends(heartbeats
     assert heartbeats.of_type("heartbeat.deadline_missed") == []
 
 
+@BOTH_STORES
 async def test_a_missed_deadline_goes_down_dated_at_the_deadline_itself(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     await heartbeats.ping(monitor["uuid"])
@@ -77,6 +78,7 @@ async def test_a_start_ping_makes_it_started(heartbeats: Heartbeats) -> None:
     assert got["lastDurationMs"] == 120_000
 
 
+@BOTH_STORES
 async def test_a_start_without_a_finish_within_the_grace_period_goes_down(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     await heartbeats.ping(monitor["uuid"])
@@ -97,6 +99,7 @@ async def test_a_start_without_a_finish_within_the_grace_period_goes_down(heartb
     assert run["outcome"] == "timeout"
 
 
+@BOTH_STORES
 async def test_a_failure_ping_goes_down_at_once_with_its_exit_code(heartbeats: Heartbeats) -> None:
     monitor = await heartbeats.create()
     await heartbeats.ping(monitor["uuid"])

@@ -11,6 +11,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from watchkeep import __version__
+
+# Alerts, notifications and webhooks
+from watchkeep.alerts import routes as alerts_routes
+from watchkeep.alerts.service import AlertService
+from watchkeep.alerts.sources import AlertSources
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
@@ -29,7 +34,11 @@ from watchkeep.heartbeats import routes as heartbeat_routes
 from watchkeep.heartbeats.pings import PingRecorder
 from watchkeep.heartbeats.worker import DeadlineWorker
 from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_step
+from watchkeep.notify import routes as notify_routes
+from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.runtime import routes as runtime_routes
+from watchkeep.webhooks import routes as webhooks_routes
+from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
 
 log = logging.getLogger("watchkeep")
 
@@ -38,6 +47,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     store = Store(settings.database_url, batch_size=settings.write_batch_size)
     hub = Hub(settings=settings, store=store, clock=clock or SystemClock())
     scheduler = Scheduler()
+    relay = None
+    if not store.is_sqlite:
+        from watchkeep.core.eventrelay import PostgresEventRelay  # asyncpg: the postgres extra
+
+        relay = PostgresEventRelay(settings.database_url, hub.bus)
 
     async def housekeeping() -> bool:
         return await housekeeping_step(hub)
@@ -53,6 +67,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     scheduler.add("heartbeat-deadlines", deadlines.step, interval=settings.heartbeat_deadline_interval_seconds)
     scheduler.add("heartbeat-retention", heartbeat_retention, interval=600)
 
+    # Alerts, notifications and webhooks
+    notify = NotifyRuntime(hub)
+    notify.add_deliverer("webhook", WebhookDeliverer(hub, notify.http))
+    scheduler.add("outbox", notify.worker.step, interval=settings.outbox_poll_seconds)
+    scheduler.add("alerts-evaluate", AlertService(hub).evaluate, interval=settings.alerts_evaluate_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.start()
@@ -60,6 +80,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         password = await AuthService(hub).ensure_admin()
         if password is not None:
             _announce_admin_password(password)
+        if relay is not None:
+            await relay.start()
+        hub.bus.subscribe(AlertSources(hub))
+        hub.bus.subscribe(WebhookService(hub).on_event)
         scheduler.start()
         # What start-up allocated lives as long as the process: keep it out of the
         # collector's generations, so collections stay short on the hot paths.
@@ -69,6 +93,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             await scheduler.stop()
+            if relay is not None:
+                await relay.close()
+            await notify.close()
             await store.close()
             log.info("watchkeep stopped; every acknowledged write is committed")
 
@@ -83,6 +110,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.heartbeat_deadlines = deadlines
     app.state.ping_recorder = PingRecorder(hub)
+    app.state.notify = notify
     app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"}
     install_error_handlers(app)
     install_openapi(app)
@@ -92,6 +120,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(heartbeat_routes.router)
     for router in (health.router, auth_routes.router, runtime_routes.router):
         app.include_router(router)
+    for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
+        app.include_router(router)
+    app.state.capabilities |= {"alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"}
     return app
 
 

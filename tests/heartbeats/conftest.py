@@ -105,4 +105,6 @@ async def heartbeats(
 ) -> AsyncIterator[Heartbeats]:
     events: list[Event] = []
     async with serve_recording(settings_for(database_url, **QUIET), clock, events) as running:
-        yield Heartbeats(running, clock, events)
+        heartbeats = Heartbeats(running, clock, events)
+        await heartbeats.worker.caught_up.wait()  # its first step, at start, is done
+        yield heartbeats

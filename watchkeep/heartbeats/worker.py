@@ -7,6 +7,7 @@ deadline itself, not at the moment the worker noticed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -29,6 +30,8 @@ class DeadlineWorker:
         self.hub = hub
         self.started_ms = hub.clock.now_ms()
         self._caught_up = False
+        # Set once the first step has evaluated and reported the deadlines missed before start.
+        self.caught_up = asyncio.Event()
 
     async def step(self) -> bool:
         """Fire every deadline that has passed. The first step after start evaluates the
@@ -45,6 +48,7 @@ class DeadlineWorker:
                 names = ", ".join(sorted({e.name for e in events if isinstance(e, HeartbeatDeadlineMissed)}))
                 log.warning("%d heartbeat deadlines passed while the hub was down: %s", len(events), names)
                 await self.hub.bus.publish(*events)
+            self.caught_up.set()
             return False
         events, full = await self._fire_batch(during_outage=False)
         if events:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -28,6 +29,11 @@ from watchkeep.core.http.middleware import RequestContextMiddleware
 from watchkeep.core.http.openapi import install_openapi
 from watchkeep.core.hub import Hub
 from watchkeep.core.scheduler import Scheduler
+from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
+from watchkeep.heartbeats import routes as heartbeat_routes
+from watchkeep.heartbeats.pings import PingRecorder
+from watchkeep.heartbeats.worker import DeadlineWorker
+from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_step
 from watchkeep.notify import routes as notify_routes
 from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.runtime import routes as runtime_routes
@@ -52,6 +58,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     scheduler.add("housekeeping", housekeeping, interval=3600)
 
+    # Heartbeats
+    deadlines = DeadlineWorker(hub)
+
+    async def heartbeat_retention() -> bool:
+        return await heartbeat_retention_step(hub)
+
+    scheduler.add("heartbeat-deadlines", deadlines.step, interval=settings.heartbeat_deadline_interval_seconds)
+    scheduler.add("heartbeat-retention", heartbeat_retention, interval=600)
+
     # Alerts, notifications and webhooks
     notify = NotifyRuntime(hub)
     notify.add_deliverer("webhook", WebhookDeliverer(hub, notify.http))
@@ -70,6 +85,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         hub.bus.subscribe(AlertSources(hub))
         hub.bus.subscribe(WebhookService(hub).on_event)
         scheduler.start()
+        # What start-up allocated lives as long as the process: keep it out of the
+        # collector's generations, so collections stay short on the hot paths.
+        gc.freeze()
         log.info("watchkeep %s serving at %s", __version__, settings.base_url)
         try:
             yield
@@ -90,11 +108,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
+    app.state.heartbeat_deadlines = deadlines
+    app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
     app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"}
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Heartbeats: the ping routes first, as the router tries routes in order and they are the hot path.
+    app.router.routes.extend(heartbeat_ping_routes.routes)
+    app.include_router(heartbeat_routes.router)
     for router in (health.router, auth_routes.router, runtime_routes.router):
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):

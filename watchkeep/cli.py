@@ -129,6 +129,18 @@ def serve(
         int | None,
         typer.Option(help=_help("shutdown_grace_seconds")),
     ] = None,
+    # Heartbeats
+    heartbeat_ping_body_limit: Annotated[int | None, typer.Option(help=_help("heartbeat_ping_body_limit"))] = None,
+    heartbeat_ping_retention: Annotated[int | None, typer.Option(help=_help("heartbeat_ping_retention"))] = None,
+    heartbeat_execution_retention_days: Annotated[
+        int | None, typer.Option(help=_help("heartbeat_execution_retention_days"))
+    ] = None,
+    heartbeat_ping_rate_limit_per_minute: Annotated[
+        int | None, typer.Option(help=_help("heartbeat_ping_rate_limit_per_minute"))
+    ] = None,
+    heartbeat_deadline_interval_seconds: Annotated[
+        float | None, typer.Option(help=_help("heartbeat_deadline_interval_seconds"))
+    ] = None,
     # Alerts, notifications and webhooks
     allow_private_targets: Annotated[bool | None, typer.Option(help=_help("allow_private_targets"))] = None,
     smtp_host: Annotated[str | None, typer.Option(help=_help("smtp_host"))] = None,
@@ -162,8 +174,8 @@ def serve(
             port=settings.port,
             log_config=None,
             access_log=False,
-            proxy_headers=bool(settings.trusted_proxies),
-            forwarded_allow_ips=settings.trusted_proxies or None,
+            # The app reads X-Forwarded-For itself, from WATCHKEEP_TRUSTED_PROXIES only.
+            proxy_headers=False,
             timeout_graceful_shutdown=settings.shutdown_grace_seconds,
             server_header=False,
         )

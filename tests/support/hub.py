@@ -54,9 +54,22 @@ class RunningHub:
 
 
 @contextlib.asynccontextmanager
-async def running_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[RunningHub]:
-    app = create_app(settings, clock=clock)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on", access_log=False)
+async def running_hub(
+    settings: Settings, *, clock: Clock | None = None, app: FastAPI | None = None
+) -> AsyncIterator[RunningHub]:
+    """Serve `app` (default: `create_app(settings, clock=clock)`); pass an app built beforehand
+    to subscribe to its events before it starts."""
+    app = app or create_app(settings, clock=clock)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_config=None,
+        lifespan="on",
+        access_log=False,
+        # The app reads X-Forwarded-For itself, from its trusted proxies only (as `watchkeep serve`).
+        proxy_headers=False,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -104,6 +104,19 @@ class Settings(BaseSettings):
         10, ge=0, description="Time allowed for in-flight requests on shutdown, in seconds."
     )
 
+    # Heartbeats (watchkeep/heartbeats)
+    heartbeat_ping_body_limit: int = Field(
+        10_000, ge=0, description="Bytes of a ping's body kept with the ping (the rest is dropped)."
+    )
+    heartbeat_ping_retention: int = Field(1000, ge=1, description="Pings kept per heartbeat monitor (the newest).")
+    heartbeat_execution_retention_days: int = Field(90, ge=1, description="Days of heartbeat executions kept.")
+    heartbeat_ping_rate_limit_per_minute: int = Field(
+        6000, ge=0, description="Pings per minute accepted from one client address (0 turns the limit off)."
+    )
+    heartbeat_deadline_interval_seconds: float = Field(
+        2.0, gt=0, le=300, description="How often each hub looks for missed heartbeat deadlines, in seconds."
+    )
+
     # Alerts, notifications and webhooks (watchkeep/alerts, watchkeep/notify, watchkeep/webhooks)
     allow_private_targets: bool = Field(
         False,

@@ -165,6 +165,8 @@ class HeartbeatDeadlineMissed(Event):
     name: str
     deadline_ms: int
     reason: str  # "no ping" | "started, never finished"
+    # True for a deadline that passed while the hub was not running, reported at start.
+    during_outage: bool = False
 
 
 @dataclass(frozen=True)

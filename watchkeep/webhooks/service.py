@@ -25,6 +25,7 @@ from watchkeep.notify.urlpolicy import validate_url
 from watchkeep.webhooks import repository as repo
 from watchkeep.webhooks.schemas import WebhookIn
 from watchkeep.webhooks.signing import signed_headers
+from watchkeep.webhooks.subscriptions import enabled_subscriptions, forget_subscriptions
 
 log = logging.getLogger("watchkeep.webhooks")
 
@@ -97,7 +98,10 @@ class WebhookService:
             assert created is not None
             return created
 
-        return await self.store.write(unit)
+        try:
+            return await self.store.write(unit)
+        finally:
+            forget_subscriptions(self.store)
 
     async def update(self, webhook_id: str, body: WebhookIn) -> RowMapping:
         await self._check(body)
@@ -120,7 +124,10 @@ class WebhookService:
             assert updated is not None
             return updated
 
-        return await self.store.write(unit)
+        try:
+            return await self.store.write(unit)
+        finally:
+            forget_subscriptions(self.store)
 
     async def delete(self, webhook_id: str) -> None:
         async def unit(conn: AsyncConnection) -> None:
@@ -128,7 +135,10 @@ class WebhookService:
                 raise not_found("webhook", webhook_id)
             await outbox_repo.cancel_pending(conn, "webhook", webhook_id, "webhook deleted")
 
-        await self.store.write(unit)
+        try:
+            await self.store.write(unit)
+        finally:
+            forget_subscriptions(self.store)
 
     async def get(self, webhook_id: str) -> RowMapping:
         async with self.store.read() as conn:
@@ -168,8 +178,7 @@ class WebhookService:
 
     async def on_event(self, event: Event) -> None:
         """Queue `event` for every enabled subscription that asked for its type."""
-        async with self.store.read() as conn:
-            targets = [w for w in await repo.list_webhooks(conn, enabled_only=True) if wants(w, event.type)]
+        targets = [w for w in await enabled_subscriptions(self.store) if wants(w, event.type)]
         if not targets:
             return
         now = self.hub.clock.now_ms()
@@ -228,6 +237,7 @@ class WebhookDeliverer:
 
         disabled_after = await self.hub.store.write(unit)
         if disabled_after is not None:
+            forget_subscriptions(self.hub.store)
             log.warning("webhook %s disabled after %d failed deliveries in a row", webhook_id, disabled_after)
             await self.hub.bus.publish(
                 WebhookDisabled(webhook_id=webhook_id, consecutive_failures=disabled_after, last_error=error, at_ms=now)

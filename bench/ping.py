@@ -1,0 +1,175 @@
+"""Ping throughput of one hub process: concurrent keep-alive clients send
+`GET /ping/{uuid}` over 100 monitors to a real `watchkeep serve`, on SQLite and on
+PostgreSQL, side by side.
+
+    .venv/bin/python bench/ping.py [--seconds 10] [--connections 32] [--monitors 100]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test] [--log-level info]
+
+The load comes from this process (raw HTTP/1.1 on asyncio streams, so the client costs as
+little as possible); the hub runs in its own process with the given log level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx2
+import uvloop
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+WATCHKEEP = str(Path(sys.executable).with_name("watchkeep"))
+PASSWORD = "bench-password-1"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_hub(database_url: str, data_dir: Path, log_level: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "WATCHKEEP_ADMIN_PASSWORD": PASSWORD,
+        "WATCHKEEP_DATA_DIR": str(data_dir),
+        "WATCHKEEP_DOCKER_HOST": f"unix://{data_dir / 'no-docker.sock'}",
+        "WATCHKEEP_LOG_LEVEL": log_level,
+        "WATCHKEEP_HEARTBEAT_PING_RATE_LIMIT_PER_MINUTE": "100000000",
+    }
+    command = [WATCHKEEP, "serve", "--port", str(port), "--database-url", database_url]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx2.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the hub did not start")
+
+
+def _create_monitors(url: str, count: int) -> list[str]:
+    with httpx2.Client(base_url=url, timeout=30) as client:
+        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+        login.raise_for_status()
+        headers = {"X-CSRF-Token": login.json()["csrfToken"]}
+        uuids = []
+        for i in range(count):
+            created = client.post("/api/v1/heartbeats", json={"name": f"bench-{i}"}, headers=headers)
+            created.raise_for_status()
+            uuids.append(created.json()["uuid"])
+        return uuids
+
+
+async def _client(
+    host: str, port: int, uuids: list[str], offset: int, stop_at: float, record_from: float, latencies: list[float]
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    requests = [f"GET /ping/{u} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench\r\n\r\n".encode() for u in uuids]
+    i = offset
+    try:
+        while True:
+            started = time.perf_counter()
+            if started >= stop_at:
+                return
+            writer.write(requests[i % len(requests)])
+            i += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            body = await reader.readexactly(length)
+            if not head.startswith(b"HTTP/1.1 200") or body != b"OK":
+                raise RuntimeError(f"unexpected answer: {head[:40]!r} {body[:40]!r}")
+            if started >= record_from:
+                latencies.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+
+
+async def _drive(url: str, uuids: list[str], seconds: float, connections: int) -> tuple[float, float, float]:
+    target = make_url(url)
+    latencies: list[float] = []
+    now = time.perf_counter()
+    warmup = 1.0
+    record_from, stop_at = now + warmup, now + warmup + seconds
+    await asyncio.gather(
+        *(
+            _client(target.host or "", target.port or 80, uuids, k * 7, stop_at, record_from, latencies)
+            for k in range(connections)
+        )
+    )
+    latencies.sort()
+    return len(latencies) / seconds, latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+
+
+def run(database_url: str, data_dir: Path, args: argparse.Namespace) -> tuple[float, float, float]:
+    process, url = _start_hub(database_url, data_dir, args.log_level)
+    try:
+        uuids = _create_monitors(url, args.monitors)
+        # uvloop keeps the client's own cost low: it shares the machine with the hub.
+        return uvloop.run(_drive(url, uuids, args.seconds, args.connections))
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+async def _postgres_database(admin_url: str, drop: str | None = None) -> str:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if drop:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{drop}"')
+            return drop
+        name = f"wk_bench_{secrets.token_hex(4)}"
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--monitors", type=int, default=100)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    parts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only in (None, "sqlite"):
+            rate, p50, p99 = run(f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args)
+            parts.append(f"sqlite: {rate:,.0f} pings/s p50 {p50:.1f} ms p99 {p99:.1f} ms")
+        if args.only in (None, "postgresql"):
+            name = asyncio.run(_postgres_database(args.postgres))
+            try:
+                url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+                rate, p50, p99 = run(url, Path(tmp), args)
+                parts.append(f"postgresql: {rate:,.0f} pings/s p50 {p50:.1f} ms p99 {p99:.1f} ms")
+            finally:
+                asyncio.run(_postgres_database(args.postgres, drop=name))
+    print(
+        f"ping monitors={args.monitors} connections={args.connections} seconds={args.seconds:g} | " + " | ".join(parts)
+    )
+
+
+if __name__ == "__main__":
+    main()

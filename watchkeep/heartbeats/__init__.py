@@ -1,0 +1,1 @@
+"""Cron-job monitors: Healthchecks-compatible ping routes, schedules, executions, deadlines."""

@@ -1,0 +1,57 @@
+"""The enabled webhook subscriptions, as the event subscriber sees them.
+
+Every event on the bus asks which subscriptions want it, thousands of times a second on the
+ping path, so the list is read from the database at most once a second per store. A change
+made through this process is seen at once (it clears the list); one made on another replica
+within a second. Delivery checks the subscription again, so a subscription disabled or
+deleted elsewhere within that second gets nothing sent."""
+
+from __future__ import annotations
+
+import time
+import weakref
+
+from sqlalchemy.engine import RowMapping
+
+from watchkeep.core.db import Store
+from watchkeep.webhooks import repository as repo
+
+FRESH_SECONDS = 1.0
+
+
+class _Enabled:
+    def __init__(self) -> None:
+        self.rows: list[RowMapping] | None = None
+        self.read_at = 0.0
+        self.generation = 0
+
+
+_by_store: weakref.WeakKeyDictionary[Store, _Enabled] = weakref.WeakKeyDictionary()
+
+
+def _entry(store: Store) -> _Enabled:
+    entry = _by_store.get(store)
+    if entry is None:
+        entry = _by_store[store] = _Enabled()
+    return entry
+
+
+async def enabled_subscriptions(store: Store) -> list[RowMapping]:
+    entry = _entry(store)
+    # Freshness of a cache, not a business time: the monotonic clock, not the hub's.
+    now = time.monotonic()
+    if entry.rows is not None and now - entry.read_at <= FRESH_SECONDS:
+        return entry.rows
+    generation = entry.generation
+    async with store.read() as conn:
+        rows = await repo.list_webhooks(conn, enabled_only=True)
+    if entry.generation == generation:  # no change was made while reading
+        entry.rows, entry.read_at = rows, now
+    return rows
+
+
+def forget_subscriptions(store: Store) -> None:
+    """Called after a subscription changed through this process."""
+    entry = _entry(store)
+    entry.rows = None
+    entry.generation += 1

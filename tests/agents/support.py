@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tests.support.hub import RunningHub
 from watchkeep.core.db import metadata
+from watchkeep.core.events import Event
 
 # agent-metrics-ingest.txt, "Example", verbatim.
 NATIVE_EXAMPLE: dict[str, Any] = {
@@ -160,29 +161,39 @@ def example(source: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(source)
 
 
-def without(payload: dict[str, Any], path: str) -> dict[str, Any]:
-    """A copy of `payload` lacking the field at `path` (`services[0].containerName`)."""
+def _copy_at(payload: dict[str, Any], path: str) -> tuple[dict[str, Any], Any, str | int]:
+    """A copy of `payload`, the container holding `path` (`services[0].containerName`) in
+    it, and the last key of the path."""
     data = copy.deepcopy(payload)
     *parents, last = path.replace("]", "").replace("[", ".").split(".")
     target: Any = data
     for part in parents:
         target = target[int(part)] if part.isdigit() else target[part]
-    del target[last]
+    return data, target, int(last) if last.isdigit() else last
+
+
+def without(payload: dict[str, Any], path: str) -> dict[str, Any]:
+    """A copy of `payload` lacking the field at `path`."""
+    data, target, key = _copy_at(payload, path)
+    del target[key]
     return data
 
 
 def with_value(payload: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    data = copy.deepcopy(payload)
-    *parents, last = path.replace("]", "").replace("[", ".").split(".")
-    target: Any = data
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    target[int(last) if last.isdigit() else last] = value
+    data, target, key = _copy_at(payload, path)
+    target[key] = value
     return data
 
 
-def required_paths(fields: dict[str, list[str]]) -> list[str]:
-    return [f"{prefix}{name}" for prefix, names in fields.items() for name in names]
+def recorded_events(hub: RunningHub) -> list[Event]:
+    """The events the hub publishes from now on."""
+    events: list[Event] = []
+
+    async def keep(event: Event) -> None:
+        events.append(event)
+
+    hub.hub.bus.subscribe(keep)
+    return events
 
 
 async def create_agent(hub: RunningHub, name: str = "web-1", **fields: Any) -> dict[str, Any]:

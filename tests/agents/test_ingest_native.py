@@ -15,12 +15,14 @@ from tests.agents.support import (
     bearer,
     create_agent,
     example,
+    recorded_events,
     table_snapshot,
     with_value,
     without,
 )
 from tests.support.hub import RunningHub
 from watchkeep.core.clock import FrozenClock
+from watchkeep.core.events import ResourceSnapshot
 
 StartHub = Callable[..., AbstractAsyncContextManager[RunningHub]]
 
@@ -363,3 +365,21 @@ async def test_the_agent_config_needs_the_agent_token(hub: RunningHub) -> None:
     response = await hub.client().get("/api/agent/config", headers=bearer("wkat_unknown"))
     assert response.status_code == 401
     assert response.json()["code"] == "UNAUTHORIZED"
+
+
+async def test_a_bad_config_names_the_field(hub: RunningHub) -> None:
+    agent = await create_agent(hub)
+    body = {"services": [{"containerName": "shop", "tcpChecks": [{"host": "db", "port": 70000}]}]}
+    response = await hub.admin.put(f"/api/v1/agents/{agent['id']}/config", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "services[0].tcpChecks[0].port"
+
+
+async def test_each_stored_host_sample_publishes_one_snapshot(hub: RunningHub) -> None:
+    agent = await create_agent(hub)
+    events = recorded_events(hub)
+    assert (await _post(hub, agent["token"], NATIVE_EXAMPLE)).status_code == 200
+    assert (await _post(hub, agent["token"], {"services": NATIVE_EXAMPLE["services"]})).status_code == 200
+    snapshots = [e for e in events if isinstance(e, ResourceSnapshot)]
+    assert [(s.agent_id, s.cpu_percent, s.memory_total_mb) for s in snapshots] == [(agent["id"], 1, 1)]
+    assert [e.type for e in events if e.type.startswith("agent.")] == ["agent.online"]

@@ -8,10 +8,18 @@ from typing import Any
 
 import pytest
 
-from tests.agents.support import PUSH_EXAMPLE, REGISTER_EXAMPLE, bearer, table_snapshot, with_value, without
+from tests.agents.support import (
+    PUSH_EXAMPLE,
+    REGISTER_EXAMPLE,
+    bearer,
+    recorded_events,
+    table_snapshot,
+    with_value,
+    without,
+)
 from tests.support.hub import RunningHub
 from watchkeep.core.clock import FrozenClock
-from watchkeep.core.events import AgentRegistered, Event
+from watchkeep.core.events import AgentRegistered
 
 StartHub = Callable[..., AbstractAsyncContextManager[RunningHub]]
 
@@ -30,12 +38,7 @@ async def _register(hub: RunningHub, body: dict[str, Any] | None = None) -> dict
 
 
 async def test_registering_answers_an_id_and_a_short_lived_token(hub: RunningHub) -> None:
-    events: list[Event] = []
-
-    async def keep(event: Event) -> None:
-        events.append(event)
-
-    hub.hub.bus.subscribe(keep)
+    events = recorded_events(hub)
     registered = await _register(hub)
     assert set(registered) == {"agentId", "token", "tokenExpiresIn", "pushIntervalSeconds"}
     assert registered["agentId"].startswith("agent_")

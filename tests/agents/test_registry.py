@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agents.support import REPORT_EXAMPLE, bearer, create_agent
+from tests.agents.support import REPORT_EXAMPLE, bearer, create_agent, recorded_events
 from tests.support.hub import RunningHub
-from watchkeep.core.events import AgentRegistered, Event
+from watchkeep.core.events import AgentRegistered
 
 AGENT_FIELDS = {
     "id",
@@ -41,12 +41,7 @@ def database_url(sqlite_url: str) -> str:
 
 
 async def test_an_admin_creates_an_agent_and_sees_its_credentials_once(hub: RunningHub) -> None:
-    events: list[Event] = []
-
-    async def keep(event: Event) -> None:
-        events.append(event)
-
-    hub.hub.bus.subscribe(keep)
+    events = recorded_events(hub)
     response = await hub.admin.post(
         "/api/v1/agents",
         json={

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from fastapi import Request, Response
@@ -15,7 +15,7 @@ from watchkeep.agents.auth import AgentAuth, credential_for_agent, limit_agent
 from watchkeep.agents.ingest import heartbeat, native, push, report
 from watchkeep.agents.ingest.store import IngestService, place_in_time
 from watchkeep.agents.ingest.times import parse_ms
-from watchkeep.agents.schemas import AgentRegister
+from watchkeep.agents.schemas import AgentRegister, decoded
 from watchkeep.agents.service import AgentService
 from watchkeep.agents.tokens import AGENT_KEY_PATTERN
 from watchkeep.core.auth.deps import CanRegisterAgents
@@ -23,22 +23,13 @@ from watchkeep.core.errors import ErrorCode, WatchkeepError, validation_error
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
 from watchkeep.core.idempotency.service import idempotent
-from watchkeep.protocol.ingest import PayloadError, decode, decode_ingest
+from watchkeep.protocol.ingest import PayloadError, decode_ingest
 
 router = make_router(tags=["agent protocols"])
-
-T = TypeVar("T")
 
 
 def _json(body: Any, status_code: int = 200) -> Response:
     return Response(msgspec.json.encode(body), status_code=status_code, media_type="application/json")
-
-
-def _decoded(decoder: msgspec.json.Decoder[T], body: bytes, *, status: int | None = None) -> T:
-    try:
-        return decode(decoder, body)
-    except PayloadError as exc:
-        raise validation_error(exc.message, exc.field, status=status) from None
 
 
 @router.post("/api/metrics/ingest", summary="Native agent payload (agent-metrics-ingest.txt)")
@@ -63,7 +54,7 @@ async def agent_config(credential: AgentAuth, hub: HubDep) -> Response:
 @router.post("/agent/report", summary="Simple script report (agent-report.txt)")
 @idempotent
 async def agent_report(request: Request, hub: HubDep) -> Response:
-    body = _decoded(report.decoder, await request.body(), status=422)
+    body = decoded(report.decoder, await request.body(), status=422)
     if not AGENT_KEY_PATTERN.match(body.agent_key):
         raise validation_error("agent_key is malformed", "agent_key", status=422)
     try:
@@ -81,7 +72,7 @@ async def agent_report(request: Request, hub: HubDep) -> Response:
 @router.put("/api/v1/agents/{uuid}/heartbeat", summary="Agent heartbeat (agent-heartbeat.txt)")
 async def agent_heartbeat(uuid: str, request: Request, hub: HubDep) -> Response:
     credential = await credential_for_agent(request, hub, uuid, allow_api_key=True)
-    body = _decoded(heartbeat.decoder, await request.body())
+    body = decoded(heartbeat.decoder, await request.body())
     try:
         batch = heartbeat.to_batch(body, hub.clock.now_ms())
     except PayloadError as exc:
@@ -108,7 +99,7 @@ async def register_agent(body: AgentRegister, _: CanRegisterAgents, hub: HubDep)
 @idempotent
 async def push_metrics(agent_id: str, request: Request, hub: HubDep) -> Response:
     credential = await credential_for_agent(request, hub, agent_id, allow_api_key=False)
-    body = _decoded(push.decoder, await request.body())
+    body = decoded(push.decoder, await request.body())
     try:
         at_ms, clamped = place_in_time(hub, parse_ms(body.timestamp, "timestamp"))
     except PayloadError as exc:

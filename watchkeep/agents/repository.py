@@ -19,30 +19,6 @@ async def insert_agent(conn: AsyncConnection, row: dict[str, Any]) -> None:
 
 _get = select(agents).where(agents.c.id == bindparam("agent_id"))
 _get_for_update = _get.with_for_update()
-# What a payload changes on its agent: a NULL leaves the stored value.
-_touch = (
-    update(agents)
-    .where(agents.c.id == bindparam("agent_id"))
-    .values(
-        last_seen_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        **{
-            name: func.coalesce(bindparam(name), agents.c[name])
-            for name in (
-                "last_heartbeat_at",
-                "last_payload_at",
-                "version",
-                "hostname",
-                "os",
-                "kernel",
-                "uptime_seconds",
-                "server_healthy",
-                "dropped_payloads",
-                "collector_errors",
-            )
-        },
-    )
-)
 TOUCH_FIELDS = (
     "last_heartbeat_at",
     "last_payload_at",
@@ -54,6 +30,16 @@ TOUCH_FIELDS = (
     "server_healthy",
     "dropped_payloads",
     "collector_errors",
+)
+# What a payload changes on its agent: a NULL leaves the stored value.
+_touch = (
+    update(agents)
+    .where(agents.c.id == bindparam("agent_id"))
+    .values(
+        last_seen_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        **{name: func.coalesce(bindparam(name), agents.c[name]) for name in TOUCH_FIELDS},
+    )
 )
 
 
@@ -81,13 +67,9 @@ async def by_identity(conn: AsyncConnection, identity: str) -> RowMapping | None
     return (await conn.execute(select(agents).where(agents.c.identity == identity))).mappings().first()
 
 
-async def by_token_hash(conn: AsyncConnection, token_hash: str) -> RowMapping | None:
-    query = select(agents.c.id, agents.c.token_generation).where(agents.c.token_hash == token_hash)
-    return (await conn.execute(query)).mappings().first()
-
-
-async def by_key_hash(conn: AsyncConnection, key_hash: str) -> RowMapping | None:
-    query = select(agents.c.id, agents.c.token_generation).where(agents.c.agent_key_hash == key_hash)
+async def credential_by(conn: AsyncConnection, column: str, secret_hash: str) -> RowMapping | None:
+    """The agent (id, token generation) whose `token_hash` or `agent_key_hash` is given."""
+    query = select(agents.c.id, agents.c.token_generation).where(agents.c[column] == secret_hash)
     return (await conn.execute(query)).mappings().first()
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
-from watchkeep.agents.schemas import AgentConfigIn, AgentCreate, AgentUpdate
+from watchkeep.agents.schemas import AgentCreate, AgentUpdate, config_update_decoder, decoded
 from watchkeep.agents.service import AgentService
 from watchkeep.core.auth.deps import CanRead, CanWrite, IsAdmin
 from watchkeep.core.clock import rfc3339
@@ -73,7 +73,8 @@ async def get_config(agent_id: str, _: CanRead, hub: HubDep) -> Response:
 
 
 @router.put("/{agent_id}/config")
-async def put_config(agent_id: str, body: AgentConfigIn, _: CanWrite, hub: HubDep) -> Response:
+async def put_config(agent_id: str, request: Request, _: CanWrite, hub: HubDep) -> Response:
+    body = decoded(config_update_decoder, await request.body())
     config = await AgentService(hub).set_config(agent_id, body)
     return Response(msgspec.json.encode(config), media_type="application/json")
 

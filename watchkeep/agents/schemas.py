@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, TypeVar
 
+import msgspec
 from pydantic import Field, StringConstraints
 
+from watchkeep.core.errors import validation_error
 from watchkeep.core.schemas import ApiModel, WriteModel
+from watchkeep.protocol.ingest import MetricsConfig, PayloadError, ServiceConfig, decode
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
@@ -69,33 +72,22 @@ class AgentRegister(ApiModel):
     platform: Short | None = None
 
 
-class CheckTargetIn(ApiModel):
-    host: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    port: Annotated[int, Field(ge=1, le=65535)]
-    name: Annotated[str, StringConstraints(max_length=255)] | None = None
+class AgentConfigUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
+    """`PUT /api/v1/agents/{id}/config`: the agent's checks and metric groups, in the very
+    types `GET /api/agent/config` answers with."""
+
+    push_interval_seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400)] | None = None
+    services: list[ServiceConfig] = msgspec.field(default_factory=list)
+    metrics_config: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
 
 
-class ServiceConfigIn(ApiModel):
-    container_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    health_check_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
-    tcp_checks: list[CheckTargetIn] = Field(default_factory=list)
-    cert_checks: list[CheckTargetIn] = Field(default_factory=list)
+config_update_decoder = msgspec.json.Decoder(AgentConfigUpdate)
+T = TypeVar("T")
 
 
-class MetricsConfigIn(ApiModel):
-    collect_cpu: bool = True
-    collect_memory: bool = True
-    collect_swap: bool = True
-    collect_disk: bool = True
-    collect_load: bool = True
-    collect_fds: bool = True
-    collect_tcp: bool = True
-    collect_processes: bool = True
-    collect_tcp_checks: bool = True
-    collect_cert_checks: bool = True
-
-
-class AgentConfigIn(ApiModel):
-    push_interval_seconds: Interval | None = None
-    services: list[ServiceConfigIn] = Field(default_factory=list)
-    metrics_config: MetricsConfigIn = Field(default_factory=MetricsConfigIn)
+def decoded(decoder: msgspec.json.Decoder[T], body: bytes, *, status: int | None = None) -> T:
+    """Decode a body with msgspec; a rejected one is VALIDATION_ERROR naming the field."""
+    try:
+        return decode(decoder, body)
+    except PayloadError as exc:
+        raise validation_error(exc.message, exc.field, status=status) from None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.agents import repository as repo
 from watchkeep.agents import tokens
-from watchkeep.agents.schemas import AgentConfigIn, AgentCreate, AgentRegister, AgentUpdate
+from watchkeep.agents.schemas import AgentConfigUpdate, AgentCreate, AgentRegister, AgentUpdate
 from watchkeep.agents.status import Status, status_at
 from watchkeep.containers import service as containers
 from watchkeep.containers.service import ContainerService
@@ -320,8 +320,11 @@ class AgentService:
             metrics_config=metrics,
         )
 
-    async def set_config(self, agent_id: str, body: AgentConfigIn) -> AgentConfig:
-        stored = body.model_dump(by_alias=True, exclude={"push_interval_seconds"}, exclude_none=True)
+    async def set_config(self, agent_id: str, body: AgentConfigUpdate) -> AgentConfig:
+        stored = {
+            "services": msgspec.to_builtins(body.services),
+            "metricsConfig": msgspec.to_builtins(body.metrics_config),
+        }
         values: dict[str, Any] = {"config": json.dumps(stored), "updated_at": self.clock.now_ms()}
         if body.push_interval_seconds is not None:
             values["push_interval_seconds"] = body.push_interval_seconds
@@ -380,7 +383,7 @@ class AgentService:
         if known is not None:
             return known
         async with self.store.read() as conn:
-            row = await repo.by_token_hash(conn, token_hash)
+            row = await repo.credential_by(conn, "token_hash", token_hash)
         if row is None:
             raise unauthorized("Invalid agent token")
         credential = tokens.AgentCredential(row["id"], int(row["token_generation"]))
@@ -389,7 +392,7 @@ class AgentService:
 
     async def credential_for_key(self, agent_key: str) -> tokens.AgentCredential | None:
         async with self.store.read() as conn:
-            row = await repo.by_key_hash(conn, tokens.hash_of(agent_key))
+            row = await repo.credential_by(conn, "agent_key_hash", tokens.hash_of(agent_key))
         return None if row is None else tokens.AgentCredential(row["id"], int(row["token_generation"]))
 
     async def config_for(self, credential: tokens.AgentCredential) -> AgentConfig:

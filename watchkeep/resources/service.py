@@ -47,6 +47,15 @@ def _percent(part: float | None, whole: float | None) -> float | None:
     return round(part * 100 / whole, 3)
 
 
+def _fill_rates(sample: HostSample | ContainerSample, previous: dict[str, Any] | None, elapsed_ms: int) -> None:
+    """Network rates from the cumulative counters, where the agent sent counters, not rates."""
+    previous = previous or {}
+    if sample.network_rx_bytes_per_sec is None:
+        sample.network_rx_bytes_per_sec = _rate(sample.network_rx_bytes, previous.get("networkRxBytes"), elapsed_ms)
+    if sample.network_tx_bytes_per_sec is None:
+        sample.network_tx_bytes_per_sec = _rate(sample.network_tx_bytes, previous.get("networkTxBytes"), elapsed_ms)
+
+
 def _host_values(host: HostSample, previous: dict[str, Any] | None, elapsed_ms: int) -> dict[str, Any]:
     if host.memory_percent is None:
         host.memory_percent = _percent(host.memory_used_mb, host.memory_total_mb)
@@ -55,22 +64,14 @@ def _host_values(host: HostSample, previous: dict[str, Any] | None, elapsed_ms: 
     if host.disk_used_gb is None and host.disks:
         host.disk_used_gb = round(sum(d.used_gb for d in host.disks), 3)
         host.disk_total_gb = round(sum(d.total_gb for d in host.disks), 3)
-    previous = previous or {}
-    if host.network_rx_bytes_per_sec is None:
-        host.network_rx_bytes_per_sec = _rate(host.network_rx_bytes, previous.get("networkRxBytes"), elapsed_ms)
-    if host.network_tx_bytes_per_sec is None:
-        host.network_tx_bytes_per_sec = _rate(host.network_tx_bytes, previous.get("networkTxBytes"), elapsed_ms)
+    _fill_rates(host, previous, elapsed_ms)
     values = {name: getattr(host, name) for name in HOST_METRICS if name != "disk_percent"}
     values["disk_percent"] = _percent(host.disk_used_gb, host.disk_total_gb)
     return values
 
 
 def _container_values(sample: ContainerSample, previous: dict[str, Any] | None, elapsed_ms: int) -> dict[str, Any]:
-    previous = previous or {}
-    if sample.network_rx_bytes_per_sec is None:
-        sample.network_rx_bytes_per_sec = _rate(sample.network_rx_bytes, previous.get("networkRxBytes"), elapsed_ms)
-    if sample.network_tx_bytes_per_sec is None:
-        sample.network_tx_bytes_per_sec = _rate(sample.network_tx_bytes, previous.get("networkTxBytes"), elapsed_ms)
+    _fill_rates(sample, previous, elapsed_ms)
     values = {name: getattr(sample, name) for name in CONTAINER_METRICS if name != "memory_percent"}
     values["memory_percent"] = _percent(sample.memory_used_mb, sample.memory_limit_mb)
     return values

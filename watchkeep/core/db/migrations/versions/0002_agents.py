@@ -113,7 +113,6 @@ def upgrade() -> None:
         sa.Column("block_read_mb", sa.Float(), nullable=True),
         sa.Column("block_write_mb", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("series_id", "ts", name=op.f("pk_container_samples")),
-        sqlite_with_rowid=False,
     )
     op.create_table(
         "host_samples",
@@ -150,7 +149,6 @@ def upgrade() -> None:
         sa.Column("processes_zombie", sa.Float(), nullable=True),
         sa.Column("disks", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("series_id", "ts", name=op.f("pk_host_samples")),
-        sqlite_with_rowid=False,
     )
     op.create_table(
         "metric_series",

@@ -126,13 +126,13 @@ async def test_patch_changes_name_region_labels_and_interval(hub: RunningHub) ->
     )
 
 
-@pytest.mark.parametrize("field", ["status", "hostname", "lastSeen", "containerCount", "id", "droppedPayloads"])
-async def test_patching_a_read_only_field_names_it(hub: RunningHub, field: str) -> None:
+async def test_patching_a_read_only_field_names_it(hub: RunningHub) -> None:
     agent = await create_agent(hub)
-    response = await hub.admin.patch(f"/api/v1/agents/{agent['id']}", json={field: "x"})
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "readonly_field"
-    assert response.json()["error"]["field"] == field
+    for field in ("status", "hostname", "lastSeen", "containerCount", "id", "droppedPayloads"):
+        response = await hub.admin.patch(f"/api/v1/agents/{agent['id']}", json={field: "x"})
+        assert response.status_code == 400, field
+        assert response.json()["error"]["code"] == "readonly_field"
+        assert response.json()["error"]["field"] == field
 
 
 async def test_patch_rejects_a_bad_interval(hub: RunningHub) -> None:

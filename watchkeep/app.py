@@ -13,6 +13,9 @@ from watchkeep import __version__
 from watchkeep.agents import protocol_routes as agent_protocol_routes
 from watchkeep.agents import routes as agent_routes
 from watchkeep.agents.worker import AgentStatusWorker
+from watchkeep.alerts import routes as alerts_routes
+from watchkeep.alerts.service import AlertService
+from watchkeep.alerts.sources import AlertSources
 from watchkeep.containers import routes as container_routes
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
@@ -27,7 +30,11 @@ from watchkeep.core.http.middleware import RequestContextMiddleware
 from watchkeep.core.http.openapi import install_openapi
 from watchkeep.core.hub import Hub
 from watchkeep.core.scheduler import Scheduler
+from watchkeep.notify import routes as notify_routes
+from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.runtime import routes as runtime_routes
+from watchkeep.webhooks import routes as webhooks_routes
+from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
 
 log = logging.getLogger("watchkeep")
 
@@ -36,6 +43,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     store = Store(settings.database_url, batch_size=settings.write_batch_size)
     hub = Hub(settings=settings, store=store, clock=clock or SystemClock())
     scheduler = Scheduler()
+    relay = None
+    if not store.is_sqlite:
+        from watchkeep.core.eventrelay import PostgresEventRelay  # asyncpg: the postgres extra
+
+        relay = PostgresEventRelay(settings.database_url, hub.bus)
 
     async def housekeeping() -> bool:
         return await housekeeping_step(hub)
@@ -45,6 +57,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents: status loop
     scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
 
+    # Alerts, notifications and webhooks
+    notify = NotifyRuntime(hub)
+    notify.add_deliverer("webhook", WebhookDeliverer(hub, notify.http))
+    scheduler.add("outbox", notify.worker.step, interval=settings.outbox_poll_seconds)
+    scheduler.add("alerts-evaluate", AlertService(hub).evaluate, interval=settings.alerts_evaluate_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.start()
@@ -52,12 +70,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         password = await AuthService(hub).ensure_admin()
         if password is not None:
             _announce_admin_password(password)
+        if relay is not None:
+            await relay.start()
+        hub.bus.subscribe(AlertSources(hub))
+        hub.bus.subscribe(WebhookService(hub).on_event)
         scheduler.start()
         log.info("watchkeep %s serving at %s", __version__, settings.base_url)
         try:
             yield
         finally:
             await scheduler.stop()
+            if relay is not None:
+                await relay.close()
+            await notify.close()
             await store.close()
             log.info("watchkeep stopped; every acknowledged write is committed")
 
@@ -70,6 +95,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
+    app.state.notify = notify
     app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime", "agents"}
     install_error_handlers(app)
     install_openapi(app)
@@ -79,6 +105,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents, their containers and resources
     for router in (agent_protocol_routes.router, agent_routes.router, container_routes.router):
         app.include_router(router)
+    for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
+        app.include_router(router)
+    app.state.capabilities |= {"alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"}
     return app
 
 

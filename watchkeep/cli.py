@@ -162,6 +162,25 @@ def serve(
         int | None,
         typer.Option(help=_help("agent_max_clock_skew_seconds")),
     ] = None,
+    # Alerts, notifications and webhooks
+    allow_private_targets: Annotated[bool | None, typer.Option(help=_help("allow_private_targets"))] = None,
+    smtp_host: Annotated[str | None, typer.Option(help=_help("smtp_host"))] = None,
+    smtp_port: Annotated[int | None, typer.Option(help=_help("smtp_port"))] = None,
+    smtp_username: Annotated[str | None, typer.Option(help=_help("smtp_username"))] = None,
+    smtp_password: Annotated[str | None, typer.Option(help=_help("smtp_password"))] = None,
+    smtp_security: Annotated[str | None, typer.Option(help=_help("smtp_security"))] = None,
+    smtp_from: Annotated[str | None, typer.Option(help=_help("smtp_from"))] = None,
+    smtp_ca_file: Annotated[str | None, typer.Option(help=_help("smtp_ca_file"))] = None,
+    notify_timeout_seconds: Annotated[float | None, typer.Option(help=_help("notify_timeout_seconds"))] = None,
+    outbox_poll_seconds: Annotated[float | None, typer.Option(help=_help("outbox_poll_seconds"))] = None,
+    outbox_max_attempts: Annotated[int | None, typer.Option(help=_help("outbox_max_attempts"))] = None,
+    outbox_backoff_seconds: Annotated[int | None, typer.Option(help=_help("outbox_backoff_seconds"))] = None,
+    outbox_backoff_max_seconds: Annotated[int | None, typer.Option(help=_help("outbox_backoff_max_seconds"))] = None,
+    outbox_lease_seconds: Annotated[int | None, typer.Option(help=_help("outbox_lease_seconds"))] = None,
+    digest_threshold: Annotated[int | None, typer.Option(help=_help("digest_threshold"))] = None,
+    digest_window_seconds: Annotated[int | None, typer.Option(help=_help("digest_window_seconds"))] = None,
+    webhook_max_failures: Annotated[int | None, typer.Option(help=_help("webhook_max_failures"))] = None,
+    alerts_evaluate_seconds: Annotated[float | None, typer.Option(help=_help("alerts_evaluate_seconds"))] = None,
 ) -> None:
     """Run the hub: API, public pages and background monitors."""
     options = dict(locals())

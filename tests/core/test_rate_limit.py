@@ -50,3 +50,15 @@ async def test_logins_from_one_client_are_rate_limited(start_hub: StartHub, cloc
         limited = await hub.client().post("/api/v1/auth/login", json=body)
         assert limited.status_code == 429
         assert "retry-after" in limited.headers
+
+
+def test_a_clock_stepping_backwards_neither_drains_nor_refills_a_bucket() -> None:
+    clock = FrozenClock()
+    limiter = RateLimiter(clock)
+    assert limiter.hit("x", "k", per_minute=60, burst=2) == 0
+    clock.advance(-30)
+    # Half a minute backwards must not push the bucket below its one remaining token.
+    assert limiter.hit("x", "k", per_minute=60, burst=2) == 0
+    assert limiter.hit("x", "k", per_minute=60, burst=2) == 1
+    clock.advance(31)
+    assert limiter.hit("x", "k", per_minute=60, burst=2) == 0

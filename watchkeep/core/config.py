@@ -131,6 +131,54 @@ class Settings(BaseSettings):
         300, ge=0, description="Payload timestamps further in the future than this are clamped to now."
     )
 
+    # Alerts, notifications and webhooks (watchkeep/alerts, watchkeep/notify, watchkeep/webhooks)
+    allow_private_targets: bool = Field(
+        False,
+        description=(
+            "Allow notification channels and webhooks to target loopback, link-local and private "
+            "addresses (checked on create, on update and at delivery after DNS resolution)."
+        ),
+    )
+    smtp_host: str = Field("localhost", description="Default SMTP server for email channels.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Default SMTP port for email channels.")
+    smtp_username: str = Field("", description="Default SMTP user name for email channels (empty: no login).")
+    smtp_password: SecretStr | None = Field(None, description="Default SMTP password for email channels.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="Default SMTP transport security for email channels: starttls, tls or none."
+    )
+    smtp_from: str = Field("watchkeep@localhost", description="Default sender address of email channels.")
+    smtp_ca_file: Path | None = Field(
+        None, description="Extra CA certificates (PEM) trusted when connecting to SMTP servers."
+    )
+    notify_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time allowed for one outbound notification or webhook request, in seconds."
+    )
+    outbox_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the delivery loop looks for due notifications, in seconds."
+    )
+    outbox_max_attempts: int = Field(
+        10, ge=1, description="Delivery attempts of one notification before it is given up as failed."
+    )
+    outbox_backoff_seconds: int = Field(
+        30, ge=1, description="Wait before the first retry of a failed delivery; doubled on each further retry."
+    )
+    outbox_backoff_max_seconds: int = Field(3600, ge=1, description="Longest wait between two delivery attempts.")
+    outbox_lease_seconds: int = Field(
+        120, ge=5, description="How long a replica owns a claimed delivery before another may take it over."
+    )
+    digest_threshold: int = Field(
+        5, ge=2, description="Alert messages due at once for one channel from which they go out as one digest."
+    )
+    digest_window_seconds: int = Field(
+        60, ge=1, description="Window in which that many sent messages mark a channel as flooded, in seconds."
+    )
+    webhook_max_failures: int = Field(
+        10, ge=1, description="Consecutive failed deliveries after which a webhook subscription is disabled."
+    )
+    alerts_evaluate_seconds: float = Field(
+        15.0, gt=0, description="How often silences, snoozes, maintenance windows and repeats are re-evaluated."
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -1,17 +1,27 @@
 """The event bus. Events are frozen dataclasses, published after the write that caused
 them has committed. Subscribers are registered in one place (`app.py`'s lifespan); SSE
-streams take a queue of their own."""
+streams take a queue of their own.
+
+Handlers see the events of their own replica only: each replica acts on what it did, so two
+replicas never act twice on one event. Streams see every replica's events once a relay
+(`core/eventrelay.py`, PostgreSQL LISTEN/NOTIFY) is attached, so a browser connected to any
+replica sees everything."""
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 log = logging.getLogger("watchkeep.events")
+
+
+class UnknownEvent(ValueError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -19,13 +29,29 @@ class Event:
     """Base of every event. `type` is the dotted name clients see (`agent.online`)."""
 
     type: ClassVar[str] = "event"
+    _types: ClassVar[dict[str, builtins.type[Event]]] = {}
     at_ms: int = field(kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type" in cls.__dict__:  # a shared base such as AlertEvent names no type of its own
+            Event._types[cls.type] = cls
 
     def data(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "at_ms"}
 
+    @staticmethod
+    def rebuild(type_: str, at_ms: int, data: dict[str, Any]) -> Event:
+        """The event of that type from the fields `data()` gave (unknown fields dropped)."""
+        cls = Event._types.get(type_)
+        if cls is None:
+            raise UnknownEvent(type_)
+        known = {f.name for f in fields(cls)}
+        return cls(at_ms=at_ms, **{k: v for k, v in data.items() if k in known})
+
 
 Handler = Callable[[Event], Awaitable[None]]
+Relay = Callable[[Event], Awaitable[None]]
 
 
 class EventBus:
@@ -33,9 +59,14 @@ class EventBus:
         self._handlers: list[Handler] = []
         self._streams: set[asyncio.Queue[Event]] = set()
         self._stream_buffer = stream_buffer
+        self._relay: Relay | None = None
 
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)
+
+    def attach_relay(self, relay: Relay | None) -> None:
+        """Send every event published here to the other replicas too (or stop, with None)."""
+        self._relay = relay
 
     async def publish(self, *events: Event) -> None:
         for event in events:
@@ -44,11 +75,23 @@ class EventBus:
                     await handler(event)
                 except Exception:
                     log.exception("event handler %r failed on %s", handler, event.type)
-            for queue in self._streams:
-                if queue.full():
-                    # A slow stream loses its oldest event rather than stalling everyone.
-                    queue.get_nowait()
-                queue.put_nowait(event)
+            self._to_streams(event)
+            if self._relay is not None:
+                try:
+                    await self._relay(event)
+                except Exception:
+                    log.exception("relaying %s to the other replicas failed", event.type)
+
+    def deliver_remote(self, event: Event) -> None:
+        """An event another replica published: for the streams only (see the module doc)."""
+        self._to_streams(event)
+
+    def _to_streams(self, event: Event) -> None:
+        for queue in self._streams:
+            if queue.full():
+                # A slow stream loses its oldest event rather than stalling everyone.
+                queue.get_nowait()
+            queue.put_nowait(event)
 
     @asynccontextmanager
     async def stream(self) -> AsyncIterator[asyncio.Queue[Event]]:
@@ -140,3 +183,76 @@ class HeartbeatRecovered(Event):
     type: ClassVar[str] = "heartbeat.recovered"
     heartbeat_id: str
     name: str
+
+
+# Alerts, silences, notifications and webhooks (watchkeep/alerts, notify, webhooks)
+
+
+@dataclass(frozen=True)
+class AlertEvent(Event):
+    """What `alert.fired` and `alert.resolved` both say about the alert."""
+
+    alert_id: str
+    source: str
+    alert_type: str
+    severity: str
+    message: str
+    entity_type: str
+    entity_id: str
+    entity_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertFired(AlertEvent):
+    """A new alert, or a higher severity of one still firing (`upgraded`)."""
+
+    type: ClassVar[str] = "alert.fired"
+    silenced: bool = False
+    upgraded: bool = False
+
+
+@dataclass(frozen=True)
+class AlertResolved(AlertEvent):
+    type: ClassVar[str] = "alert.resolved"
+
+
+@dataclass(frozen=True)
+class AlertAcknowledged(Event):
+    type: ClassVar[str] = "alert.acknowledged"
+    alert_id: str
+    acknowledged_by: str
+
+
+@dataclass(frozen=True)
+class SilenceCreated(Event):
+    type: ClassVar[str] = "silence.created"
+    silence_id: str
+    starts_at_ms: int
+    ends_at_ms: int
+    created_by: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class SilenceExpired(Event):
+    type: ClassVar[str] = "silence.expired"
+    silence_id: str
+    ended_early: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelDeliveryFailed(Event):
+    type: ClassVar[str] = "channel.delivery_failed"
+    channel_id: str
+    delivery_id: str
+    attempts: int
+    error: str
+    permanent: bool = False
+
+
+@dataclass(frozen=True)
+class WebhookDisabled(Event):
+    type: ClassVar[str] = "webhook.disabled"
+    webhook_id: str
+    consecutive_failures: int
+    last_error: str

@@ -34,7 +34,8 @@ class RateLimiter:
             if len(self._buckets) >= self._max_keys:
                 self._buckets.clear()
             bucket = self._buckets[(limit, key)] = _Bucket(capacity, now)
-        else:
+        elif now > bucket.updated:
+            # A clock that steps backwards refills nothing and never drains a bucket.
             bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
         if bucket.tokens >= 1.0:

@@ -1,0 +1,1 @@
+"""One alert lifecycle for every source; silences; maintenance windows."""

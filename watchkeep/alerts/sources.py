@@ -1,0 +1,98 @@
+"""Which events raise and clear which alerts: the one table every monitor adds its line to.
+Each entry turns an event into the conditions it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from watchkeep.alerts.service import AlertService, Condition
+from watchkeep.core.events import (
+    AgentOffline,
+    AgentOnline,
+    Event,
+    HeartbeatDeadlineMissed,
+    HeartbeatFailed,
+    HeartbeatRecovered,
+)
+from watchkeep.core.hub import Hub
+
+MISSED = "heartbeat_deadline_missed"
+FAILED = "heartbeat_failed"
+
+
+def _agent(event: AgentOffline | AgentOnline, firing: bool) -> list[Condition]:
+    message = f"agent {event.name} is offline" if firing else f"agent {event.name} is back online"
+    return [
+        Condition(
+            source="agent",
+            type="agent_offline",
+            entity_type="agent",
+            entity_id=event.agent_id,
+            entity_name=event.name,
+            firing=firing,
+            severity="critical",
+            message=message,
+            details={"lastSeenMs": event.last_seen_ms},
+        )
+    ]
+
+
+def _heartbeat(
+    heartbeat_id: str, name: str, alert_type: str, *, firing: bool, message: str, details: dict[str, Any]
+) -> Condition:
+    return Condition(
+        source="heartbeat",
+        type=alert_type,
+        entity_type="heartbeat",
+        entity_id=heartbeat_id,
+        entity_name=name,
+        firing=firing,
+        severity="critical",
+        message=message,
+        details=details,
+    )
+
+
+def _heartbeat_missed(event: HeartbeatDeadlineMissed) -> list[Condition]:
+    message = f"heartbeat {event.name} missed its deadline ({event.reason})"
+    details = {"deadlineMs": event.deadline_ms, "reason": event.reason}
+    return [_heartbeat(event.heartbeat_id, event.name, MISSED, firing=True, message=message, details=details)]
+
+
+def _heartbeat_failed(event: HeartbeatFailed) -> list[Condition]:
+    code = f" with exit code {event.exit_code}" if event.exit_code is not None else ""
+    message = f"heartbeat {event.name} reported a failure{code}"
+    details = {"exitCode": event.exit_code}
+    return [_heartbeat(event.heartbeat_id, event.name, FAILED, firing=True, message=message, details=details)]
+
+
+def _heartbeat_recovered(event: HeartbeatRecovered) -> list[Condition]:
+    message = f"heartbeat {event.name} recovered"
+    return [
+        _heartbeat(event.heartbeat_id, event.name, alert_type, firing=False, message=message, details={})
+        for alert_type in (MISSED, FAILED)
+    ]
+
+
+SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
+    AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
+    AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
+    HeartbeatDeadlineMissed.type: _heartbeat_missed,  # type: ignore[dict-item]
+    HeartbeatFailed.type: _heartbeat_failed,  # type: ignore[dict-item]
+    HeartbeatRecovered.type: _heartbeat_recovered,  # type: ignore[dict-item]
+}
+
+
+class AlertSources:
+    """The event-bus subscriber feeding the alert engine."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.service = AlertService(hub)
+
+    async def __call__(self, event: Event) -> None:
+        conditions = SOURCES.get(event.type)
+        if conditions is None:
+            return
+        for condition in conditions(event):
+            await self.service.report(condition)

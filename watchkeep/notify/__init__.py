@@ -1,0 +1,1 @@
+"""Notification channels, routing rules and the durable outbox."""

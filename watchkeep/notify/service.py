@@ -1,0 +1,224 @@
+"""Channels and their routing rules, test sends, and the deliverer of channel messages."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from watchkeep.core.errors import WatchkeepError, conflict, not_found, validation_error
+from watchkeep.core.events import ChannelDeliveryFailed
+from watchkeep.core.hub import Hub
+from watchkeep.core.ids import new_id
+from watchkeep.notify import repository as repo
+from watchkeep.notify.channels import CHANNEL_TYPES, channel_module
+from watchkeep.notify.channels.base import ChannelConfig, SendContext
+from watchkeep.notify.delivery import DeliveryResult, HttpSender
+from watchkeep.notify.message import AlertNotice, Message
+from watchkeep.notify.schemas import MASK, ChannelIn, RuleIn
+from watchkeep.notify.urlpolicy import validate_url
+
+log = logging.getLogger("watchkeep.notify")
+
+
+def parse_config(kind: str, config: dict[str, Any]) -> ChannelConfig:
+    if kind not in CHANNEL_TYPES:
+        raise validation_error(f"unknown channel type {kind!r}; allowed: {', '.join(CHANNEL_TYPES)}", "type")
+    try:
+        return channel_module(kind).Config.model_validate(config)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        field = f"config.{where}" if where else "config"
+        error: WatchkeepError = validation_error(f"{field}: {first['msg']}", field)
+        raise error from None
+
+
+def secret_fields(kind: str) -> frozenset[str]:
+    return channel_module(kind).Config.secret_fields if kind in CHANNEL_TYPES else frozenset()
+
+
+class ChannelService:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.store = hub.store
+
+    async def _validated(self, body: ChannelIn, previous: dict[str, Any] | None = None) -> ChannelConfig:
+        given = dict(body.config)
+        if previous is not None:
+            # A masked secret sent back unchanged keeps the stored value.
+            for key in secret_fields(body.type):
+                if given.get(key) == MASK and key in previous:
+                    given[key] = previous[key]
+        config = parse_config(body.type, given)
+        for url in config.target_urls():
+            await validate_url(
+                url, "config.url", allow_private=self.hub.settings.allow_private_targets, schemes=config.url_schemes
+            )
+        return config
+
+    async def create(self, body: ChannelIn) -> tuple[RowMapping, list[RowMapping]]:
+        config = await self._validated(body)
+        now = self.hub.clock.now_ms()
+        channel_id = new_id("chn")
+        row = {
+            "id": channel_id,
+            "name": body.name,
+            "type": body.type,
+            "config": json.dumps(config.model_dump(by_alias=True, exclude_none=True)),
+            "enabled": body.enabled,
+            "disabled_reason": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+        async def unit(conn: AsyncConnection) -> RowMapping:
+            if await repo.channel_by_name(conn, body.name) is not None:
+                raise conflict(f"a channel named {body.name!r} already exists", "name")
+            await repo.insert_channel(conn, row)
+            created = await repo.channel_by_id(conn, channel_id)
+            assert created is not None
+            return created
+
+        return await self.store.write(unit), []
+
+    async def update(self, channel_id: str, body: ChannelIn) -> tuple[RowMapping, list[RowMapping]]:
+        current, _ = await self.get(channel_id)
+        config = await self._validated(body, json.loads(current["config"]) if current["type"] == body.type else None)
+        now = self.hub.clock.now_ms()
+        values = {
+            "name": body.name,
+            "type": body.type,
+            "config": json.dumps(config.model_dump(by_alias=True, exclude_none=True)),
+            "enabled": body.enabled,
+            "disabled_reason": None if body.enabled else current["disabled_reason"],
+            "updated_at": now,
+        }
+
+        async def unit(conn: AsyncConnection) -> RowMapping:
+            other = await repo.channel_by_name(conn, body.name)
+            if other is not None and other["id"] != channel_id:
+                raise conflict(f"a channel named {body.name!r} already exists", "name")
+            if not await repo.update_channel(conn, channel_id, values):
+                raise not_found("channel", channel_id)
+            updated = await repo.channel_by_id(conn, channel_id)
+            assert updated is not None
+            return updated
+
+        row = await self.store.write(unit)
+        return row, (await self.get(channel_id))[1]
+
+    async def delete(self, channel_id: str) -> None:
+        async def unit(conn: AsyncConnection) -> None:
+            if not await repo.delete_channel(conn, channel_id):
+                raise not_found("channel", channel_id)
+            await repo.cancel_pending(conn, "channel", channel_id, "channel deleted")
+
+        await self.store.write(unit)
+
+    async def get(self, channel_id: str) -> tuple[RowMapping, list[RowMapping]]:
+        async with self.store.read() as conn:
+            row = await repo.channel_by_id(conn, channel_id)
+            if row is None:
+                raise not_found("channel", channel_id)
+            return row, await repo.list_rules(conn, [channel_id])
+
+    async def all(self) -> list[tuple[RowMapping, list[RowMapping]]]:
+        async with self.store.read() as conn:
+            rows = await repo.list_channels(conn)
+            rules = await repo.list_rules(conn)
+        return [(row, [r for r in rules if r["channel_id"] == row["id"]]) for row in rows]
+
+    async def add_rule(self, channel_id: str, body: RuleIn) -> RowMapping:
+        row = {
+            "id": new_id("rul"),
+            "channel_id": channel_id,
+            "matchers": json.dumps(body.matchers.stored()),
+            "repeat_interval_seconds": body.repeat_interval_seconds,
+            "send_resolved": body.send_resolved,
+            "created_at": self.hub.clock.now_ms(),
+        }
+
+        async def unit(conn: AsyncConnection) -> RowMapping:
+            if await repo.channel_by_id(conn, channel_id) is None:
+                raise not_found("channel", channel_id)
+            await repo.insert_rule(conn, row)
+            return (await repo.list_rules(conn, [channel_id]))[-1]
+
+        return await self.store.write(unit)
+
+    async def delete_rule(self, channel_id: str, rule_id: str) -> None:
+        async def unit(conn: AsyncConnection) -> None:
+            if not await repo.delete_rule(conn, channel_id, rule_id):
+                raise not_found("routing rule", rule_id)
+
+        await self.store.write(unit)
+
+    async def deliveries(self, channel_id: str, limit: int) -> list[RowMapping]:
+        await self.get(channel_id)
+        async with self.store.read() as conn:
+            return await repo.list_deliveries(conn, "channel", channel_id, limit)
+
+    async def send_test(self, channel_id: str, http: HttpSender) -> tuple[str, DeliveryResult]:
+        """Send a test message now, bypassing the outbox, and report what happened."""
+        row, _ = await self.get(channel_id)
+        message = Message(new_id("dlv"), "test", (), self.hub.settings.base_url)
+        result = await send_to_channel(row, message, SendContext(self.hub.settings, http))
+        return message.delivery_id, result
+
+
+async def send_to_channel(channel: RowMapping, message: Message, ctx: SendContext) -> DeliveryResult:
+    module = channel_module(channel["type"])
+    config = module.Config.model_validate(json.loads(channel["config"]))
+    return await module.send(message, config, ctx)
+
+
+def message_for(row: RowMapping, hub_url: str) -> Message:
+    notices = tuple(AlertNotice.from_stored(n) for n in json.loads(row["payload"]))
+    if row["event_type"] == "alert.digest":
+        return Message(row["id"], "digest", notices, hub_url)
+    return Message(row["id"], "alert", notices, hub_url)
+
+
+class ChannelDeliverer:
+    """Delivers `channel` outbox rows. A permanent failure disables the channel."""
+
+    def __init__(self, hub: Hub, http: HttpSender) -> None:
+        self.hub = hub
+        self.ctx = SendContext(hub.settings, http)
+
+    async def deliver(self, row: RowMapping) -> DeliveryResult:
+        async with self.hub.store.read() as conn:
+            channel = await repo.channel_by_id(conn, row["target_id"])
+        if channel is None:
+            return DeliveryResult.failed("the channel was deleted", permanent=True)
+        if not channel["enabled"]:
+            return DeliveryResult.failed("the channel is disabled", permanent=True)
+        return await send_to_channel(channel, message_for(row, self.hub.settings.base_url), self.ctx)
+
+    async def settled(self, row: RowMapping, result: DeliveryResult, final: bool) -> None:
+        if result.ok or not final:
+            return
+        error = result.error or "delivery failed"
+        if result.permanent:
+            now = self.hub.clock.now_ms()
+
+            async def disable(conn: AsyncConnection) -> None:
+                values = {"enabled": False, "disabled_reason": error, "updated_at": now}
+                await repo.update_channel(conn, row["target_id"], values)
+
+            await self.hub.store.write(disable)
+            log.warning("channel %s disabled after a permanent failure: %s", row["target_id"], error)
+        event = ChannelDeliveryFailed(
+            channel_id=row["target_id"],
+            delivery_id=row["id"],
+            attempts=row["attempts"],
+            error=error,
+            permanent=result.permanent,
+            at_ms=self.hub.clock.now_ms(),
+        )
+        await self.hub.bus.publish(event)

@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from watchkeep import __version__
-
-# Alerts, notifications and webhooks
+from watchkeep.agents import protocol_routes as agent_protocol_routes
+from watchkeep.agents import routes as agent_routes
+from watchkeep.agents.worker import AgentStatusWorker
 from watchkeep.alerts import routes as alerts_routes
 from watchkeep.alerts.service import AlertService
 from watchkeep.alerts.sources import AlertSources
+from watchkeep.containers import routes as container_routes
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
@@ -67,6 +69,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     scheduler.add("heartbeat-deadlines", deadlines.step, interval=settings.heartbeat_deadline_interval_seconds)
     scheduler.add("heartbeat-retention", heartbeat_retention, interval=600)
 
+    # Agents: status loop
+    scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
+
     # Alerts, notifications and webhooks
     notify = NotifyRuntime(hub)
     notify.add_deliverer("webhook", WebhookDeliverer(hub, notify.http))
@@ -111,7 +116,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.heartbeat_deadlines = deadlines
     app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
-    app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"}
+    app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime", "agents"}
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -119,6 +124,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.router.routes.extend(heartbeat_ping_routes.routes)
     app.include_router(heartbeat_routes.router)
     for router in (health.router, auth_routes.router, runtime_routes.router):
+        app.include_router(router)
+    # Agents, their containers and resources
+    for router in (agent_protocol_routes.router, agent_routes.router, container_routes.router):
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)

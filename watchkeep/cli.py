@@ -141,6 +141,39 @@ def serve(
     heartbeat_deadline_interval_seconds: Annotated[
         float | None, typer.Option(help=_help("heartbeat_deadline_interval_seconds"))
     ] = None,
+    # Agents
+    agent_push_interval_seconds: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_push_interval_seconds")),
+    ] = None,
+    agent_delayed_after_intervals: Annotated[
+        float | None,
+        typer.Option(help=_help("agent_delayed_after_intervals")),
+    ] = None,
+    agent_offline_after_intervals: Annotated[
+        float | None,
+        typer.Option(help=_help("agent_offline_after_intervals")),
+    ] = None,
+    agent_status_interval_seconds: Annotated[
+        float | None,
+        typer.Option(help=_help("agent_status_interval_seconds")),
+    ] = None,
+    agent_token_ttl_seconds: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_token_ttl_seconds")),
+    ] = None,
+    agent_token_secret: Annotated[
+        str | None,
+        typer.Option(help=_help("agent_token_secret")),
+    ] = None,
+    agent_rate_limit_per_minute: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_rate_limit_per_minute")),
+    ] = None,
+    agent_max_clock_skew_seconds: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_max_clock_skew_seconds")),
+    ] = None,
     # Alerts, notifications and webhooks
     allow_private_targets: Annotated[bool | None, typer.Option(help=_help("allow_private_targets"))] = None,
     smtp_host: Annotated[str | None, typer.Option(help=_help("smtp_host"))] = None,

@@ -74,8 +74,10 @@ def memory_used(stats: dict[str, Any]) -> float | None:
     if usage is None:
         return None
     details = memory.get("stats") or {}
-    inactive = details.get("inactive_file", details.get("total_inactive_file", 0)) or 0
-    return max(int(usage) - int(inactive), 0) / MB
+    inactive = details.get("total_inactive_file")  # only cgroup v1 has the hierarchical total
+    if inactive is None:
+        inactive = details.get("inactive_file", 0)
+    return max(int(usage) - int(inactive or 0), 0) / MB
 
 
 def block_io(stats: dict[str, Any]) -> tuple[float, float]:

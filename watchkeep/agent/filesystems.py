@@ -86,11 +86,12 @@ class FilesystemCollector:
     def _host_path(self, mountpoint: str) -> str:
         return str(self._root / mountpoint.lstrip("/")) if self._root != Path("/") else mountpoint
 
-    async def _statvfs(self, mount: MountEntry) -> DiskUsage | None:
+    async def _statvfs(self, mount: MountEntry) -> DiskUsage | str | None:
+        """The usage, a problem to report, or None for a filesystem without blocks."""
         path = self._host_path(mount.mountpoint)
         with self._lock:
             if path in self._stuck:
-                return None
+                return f"{mount.mountpoint}: an earlier statfs is still waiting"
             self._stuck.add(path)
 
         def call() -> os.statvfs_result:
@@ -116,9 +117,9 @@ class FilesystemCollector:
         try:
             st = await asyncio.wait_for(asyncio.shield(future), self._timeout)
         except TimeoutError:
-            return None
-        except OSError:
-            return None
+            return f"{mount.mountpoint}: no answer within {self._timeout} s"
+        except OSError as exc:
+            return f"{mount.mountpoint}: {exc.strerror or exc}"
         total = st.f_blocks * st.f_frsize
         if total == 0:
             return None
@@ -132,12 +133,12 @@ class FilesystemCollector:
         )
 
     async def collect(self) -> tuple[list[DiskUsage], list[str]]:
-        """The usage of each real filesystem and the mountpoints that timed out."""
+        """The usage of each real filesystem and the problems of those that did not answer."""
         mounts = real_mounts(self._mounts_text())
         results = await asyncio.gather(*(self._statvfs(m) for m in mounts))
-        disks = [r for r in results if r is not None]
-        missing = [m.mountpoint for m, r in zip(mounts, results, strict=True) if r is None]
-        return disks, missing
+        disks = [r for r in results if isinstance(r, DiskUsage)]
+        problems = [r for r in results if isinstance(r, str)]
+        return disks, problems
 
 
 def _settle(

@@ -104,12 +104,12 @@ class HostCollector:
 
     async def _disk_fields(self, sample: HostSample) -> None:
         try:
-            disks, stuck = await self._filesystems.collect()
+            disks, problems = await self._filesystems.collect()
         except Exception as exc:
             sample.errors["disk"] = f"{type(exc).__name__}: {exc}"
             return
-        if stuck:
-            sample.errors["disk"] = "no answer in time from " + ", ".join(stuck)
+        if problems:
+            sample.errors["disk"] = "; ".join(problems)
         sample.fields["disks"] = disks
         sample.fields["disk_used_gb"] = round(sum(d.used_gb for d in disks), 3)
         sample.fields["disk_total_gb"] = round(sum(d.total_gb for d in disks), 3)

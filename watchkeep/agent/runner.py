@@ -120,8 +120,9 @@ class Agent:
         return report
 
     async def tick(self) -> DrainReport:
-        await self.refresh_config()
+        """One step: sample first (a slow hub never delays the sample), then talk to the hub."""
         await self.collect()
+        await self.refresh_config()
         return await self.drain()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -130,8 +131,8 @@ class Agent:
         while not stop.is_set():
             started = time.monotonic()
             try:
-                await _unless(stop, self.refresh_config())
                 await self.collect()  # finishes even when stop is set meanwhile
+                await _unless(stop, self.refresh_config())
                 await _unless(stop, self.drain())
             except Exception:
                 log.exception("agent loop step failed; going on")

@@ -10,6 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from watchkeep import __version__
+from watchkeep.agents import protocol_routes as agent_protocol_routes
+from watchkeep.agents import routes as agent_routes
+from watchkeep.agents.worker import AgentStatusWorker
+from watchkeep.containers import routes as container_routes
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
@@ -38,6 +42,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     scheduler.add("housekeeping", housekeeping, interval=3600)
 
+    # Agents: status loop
+    scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.start()
@@ -63,11 +70,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
-    app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"}
+    app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime", "agents"}
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (health.router, auth_routes.router, runtime_routes.router):
+        app.include_router(router)
+    # Agents, their containers and resources
+    for router in (agent_protocol_routes.router, agent_routes.router, container_routes.router):
         app.include_router(router)
     return app
 

@@ -104,6 +104,33 @@ class Settings(BaseSettings):
         10, ge=0, description="Time allowed for in-flight requests on shutdown, in seconds."
     )
 
+    # Agents (watchkeep/agents)
+    agent_push_interval_seconds: int = Field(
+        15, ge=1, le=86_400, description="Push interval given to new agents, in seconds."
+    )
+    agent_delayed_after_intervals: float = Field(
+        2, gt=0, description="Missed push intervals after which an agent is delayed."
+    )
+    agent_offline_after_intervals: float = Field(
+        4, gt=0, description="Missed push intervals after which an agent is offline."
+    )
+    agent_status_interval_seconds: float = Field(
+        5, gt=0, description="How often the agent status loop looks for delayed and offline agents, in seconds."
+    )
+    agent_token_ttl_seconds: int = Field(
+        3600, ge=60, description="Lifetime of the signed token an agent gets from /api/v1/agents/register, in seconds."
+    )
+    agent_token_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs agent tokens; generated once and kept in the database if unset.",
+    )
+    agent_rate_limit_per_minute: int = Field(
+        600, ge=0, description="Payloads per minute accepted from one agent (0 turns the limit off)."
+    )
+    agent_max_clock_skew_seconds: int = Field(
+        300, ge=0, description="Payload timestamps further in the future than this are clamped to now."
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -8,13 +8,15 @@ ignored. `decode_ingest` reports the failing field as a path such as
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct, field
 
-NonNegative = Annotated[float, Meta(ge=0)]
+NonNegative = Annotated[float, Meta(ge=0, le=1e15)]
 Percent = Annotated[float, Meta(ge=0, le=100_000)]  # per-container CPU % exceeds 100 on many cores
 Count = Annotated[float, Meta(ge=0, le=1e15)]
 Port = Annotated[int, Meta(ge=0, le=65535)]
@@ -71,7 +73,7 @@ class CertCheckResult(_Wire):
     duration_ms: NonNegative
     name: str | None = None
     expires_at: str | None = None
-    days_until_expiry: float | None = None
+    days_until_expiry: Annotated[float, Meta(ge=-1e6, le=1e6)] | None = None
     issuer: str | None = None
     subject: str | None = None
     error: str | None = None
@@ -175,20 +177,20 @@ class IngestPayload(_Wire):
     collector_errors: dict[str, str] = field(default_factory=dict)
 
 
-class CheckTarget(_Wire):
+class CheckTarget(_Wire, omit_defaults=False):
     host: str
     port: Port
     name: str | None = None
 
 
-class ServiceConfig(_Wire):
+class ServiceConfig(_Wire, omit_defaults=False):
     container_name: str
     health_check_url: str | None = None
     tcp_checks: list[CheckTarget] = field(default_factory=list)
     cert_checks: list[CheckTarget] = field(default_factory=list)
 
 
-class MetricsConfig(_Wire):
+class MetricsConfig(_Wire, omit_defaults=False):
     collect_cpu: bool = True
     collect_memory: bool = True
     collect_swap: bool = True
@@ -229,9 +231,14 @@ def _field_path(raw: str) -> str | None:
     return path or None
 
 
-def decode_ingest(body: bytes) -> IngestPayload:
+T = TypeVar("T")
+
+
+def decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
+    """Decode with `decoder`; a rejected body raises PayloadError naming the field. NaN and
+    infinities (which some JSON writers emit) are named as the field that holds them."""
     try:
-        return _decoder.decode(body)
+        return decoder.decode(body)
     except msgspec.ValidationError as exc:
         text = str(exc)
         match = _PATH.search(text)
@@ -244,7 +251,38 @@ def decode_ingest(body: bytes) -> IngestPayload:
         return_message = f"{path}: {message}" if path else message
         raise PayloadError(return_message, path) from None
     except msgspec.DecodeError as exc:
+        path = _non_finite_path(body)
+        if path is not None:
+            raise PayloadError(f"{path}: NaN and infinite numbers are not allowed", path) from None
         raise PayloadError(f"Malformed JSON body: {exc}", None) from None
+
+
+def _non_finite_path(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return _find_non_finite(data, "")
+
+
+def _find_non_finite(value: Any, path: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _find_non_finite(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _find_non_finite(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def decode_ingest(body: bytes) -> IngestPayload:
+    return decode(_decoder, body)
 
 
 encode = msgspec.json.encode

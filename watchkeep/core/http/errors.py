@@ -1,6 +1,6 @@
 """Render every failure in the envelope of its route family.
 
-- `/api/metrics/**` and `/agent/**` (the agent contracts): the flat body
+- `/api/metrics/**`, `/api/agent/**` and `/agent/**` (the agent contracts): the flat body
   `{code, message, field, hint, requestId}` with upper-case codes;
 - everything else: `{"error": {code, message, field, hint, requestId}}` with lower-case codes.
 """
@@ -22,11 +22,11 @@ from watchkeep.core.logging import request_id_var
 
 log = logging.getLogger("watchkeep.errors")
 
-FLAT_PREFIXES = ("/api/metrics/", "/agent/")
+FLAT_PREFIXES = ("/api/metrics/", "/api/agent/", "/agent/")
 
 
 def is_flat_family(path: str) -> bool:
-    return path.startswith(FLAT_PREFIXES) or path in ("/api/metrics", "/agent")
+    return path.startswith(FLAT_PREFIXES) or path in ("/api/metrics", "/api/agent", "/agent")
 
 
 def error_body(error: WatchkeepError, path: str) -> dict[str, Any]:

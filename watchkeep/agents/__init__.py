@@ -1,0 +1,1 @@
+"""Agents: the registry, their tokens, their status, and the four ingest protocols."""

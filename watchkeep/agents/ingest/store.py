@@ -1,0 +1,129 @@
+"""Storing a `SampleBatch`: the agent's facts, its containers, samples, checks and top
+processes, all in one write unit (all of it or nothing), then the events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from watchkeep.agents import repository as repo
+from watchkeep.agents.batch import SampleBatch
+from watchkeep.agents.tokens import AgentCredential
+from watchkeep.containers import service as containers
+from watchkeep.core.errors import unauthorized
+from watchkeep.core.events import AgentOnline, Event, ResourceSnapshot
+from watchkeep.core.hub import Hub
+from watchkeep.resources import service as resources
+
+
+@dataclass(frozen=True)
+class Stored:
+    agent_id: str
+    at_ms: int
+    clamped: bool
+    rows: int
+    replay: bool
+
+    def body(self) -> dict[str, Any]:
+        """What the ingest routes answer: what was stored."""
+        body: dict[str, Any] = {"status": "ok", "agentId": self.agent_id, "stored": self.rows, "timestamp": self.at_ms}
+        if self.clamped:
+            body["clamped"] = True
+        if self.replay:
+            body["replay"] = True
+        return body
+
+
+def place_in_time(hub: Hub, given_ms: int | None) -> tuple[int, bool]:
+    """The time a payload is stored at: its own, unless that lies too far in the future."""
+    now = hub.clock.now_ms()
+    if given_ms is None:
+        return now, False
+    if given_ms > now + hub.settings.agent_max_clock_skew_seconds * 1000:
+        return now, True
+    return given_ms, False
+
+
+def _check_rows(agent_id: str, batch: SampleBatch) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for check in batch.checks:
+        rows[(check.kind, check.container_name, check.target)] = {
+            "agent_id": agent_id,
+            "kind": check.kind,
+            "container_name": check.container_name,
+            "target": check.target,
+            "name": check.name,
+            "success": check.success,
+            "status_code": check.status_code,
+            "duration_ms": check.duration_ms,
+            "checked_at": check.checked_at_ms,
+            "error": check.error,
+            "expires_at": check.expires_at,
+            "days_until_expiry": check.days_until_expiry,
+            "issuer": check.issuer,
+            "subject": check.subject,
+        }
+    return list(rows.values())
+
+
+class IngestService:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def store(self, credential: AgentCredential, batch: SampleBatch) -> Stored:
+        agent_id = credential.agent_id
+        now = self.hub.clock.now_ms()
+        check_rows = _check_rows(agent_id, batch)
+
+        async def unit(conn: AsyncConnection) -> tuple[Stored, list[Event]]:
+            row = await repo.get(conn, agent_id, for_update=True)
+            if row is None or int(row["token_generation"]) != credential.generation:
+                raise unauthorized("Invalid agent credential", hint="The agent was deleted or its token rotated.")
+            newest = row["last_payload_at"]
+            replay = newest is not None and batch.at_ms < newest
+            values: dict[str, Any] = {"last_seen_at": now, "updated_at": now}
+            if batch.heartbeat:
+                values["last_heartbeat_at"] = now
+            if not replay:
+                values["last_payload_at"] = batch.at_ms
+                facts = batch.facts
+                for name in ("version", "hostname", "os", "kernel", "uptime_seconds", "server_healthy"):
+                    if (value := getattr(facts, name)) is not None:
+                        values[name] = value
+                if facts.dropped_payloads is not None:
+                    values["dropped_payloads"] = facts.dropped_payloads
+                if facts.collector_errors is not None:
+                    values["collector_errors"] = json.dumps(facts.collector_errors)
+            await repo.update_agent(conn, agent_id, values)
+            events: list[Event] = []
+            if row["status"] != "online" and await repo.mark_online(conn, agent_id, now):
+                events.append(AgentOnline(agent_id=agent_id, name=row["name"], last_seen_ms=now, at_ms=now))
+            if batch.containers:
+                await containers.apply(
+                    conn, agent_id, batch.containers, full=batch.full_inventory and not replay, at_ms=batch.at_ms
+                )
+            host = await resources.record(
+                conn, agent_id, batch.at_ms, batch.host, batch.container_samples, batch.processes
+            )
+            await repo.put_checks(conn, check_rows)
+            if host is not None and not replay:
+                events.append(
+                    ResourceSnapshot(
+                        agent_id=agent_id,
+                        cpu_percent=host.get("cpu_percent"),
+                        memory_used_mb=host.get("memory_used_mb"),
+                        memory_total_mb=host.get("memory_total_mb"),
+                        disk_used_gb=host.get("disk_used_gb"),
+                        disk_total_gb=host.get("disk_total_gb"),
+                        at_ms=batch.at_ms,
+                    )
+                )
+            return Stored(agent_id, batch.at_ms, batch.clamped, batch.row_count, replay), events
+
+        stored, events = await self.hub.store.write(unit)
+        if events:
+            await self.hub.bus.publish(*events)
+        return stored

@@ -1,0 +1,117 @@
+"""The four agent protocols, each exactly as its contract in spec/ fixes it:
+`POST /api/metrics/ingest` and `GET /api/agent/config` (agent-metrics-ingest.txt),
+`POST /agent/report` (agent-report.txt), `PUT /api/v1/agents/{uuid}/heartbeat`
+(agent-heartbeat.txt), `POST /api/v1/agents/register` and `.../{agentId}/push`
+(agents-register-push.txt)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from fastapi import Request, Response
+
+from watchkeep.agents.auth import AgentAuth, credential_for_agent, limit_agent
+from watchkeep.agents.ingest import heartbeat, native, push, report
+from watchkeep.agents.ingest.store import IngestService, place_in_time
+from watchkeep.agents.ingest.times import parse_ms
+from watchkeep.agents.schemas import AgentRegister
+from watchkeep.agents.service import AgentService
+from watchkeep.agents.tokens import AGENT_KEY_PATTERN
+from watchkeep.core.auth.deps import CanRegisterAgents
+from watchkeep.core.errors import ErrorCode, WatchkeepError, validation_error
+from watchkeep.core.http.routing import make_router
+from watchkeep.core.hub import HubDep
+from watchkeep.core.idempotency.service import idempotent
+from watchkeep.protocol.ingest import PayloadError, decode, decode_ingest
+
+router = make_router(tags=["agent protocols"])
+
+T = TypeVar("T")
+
+
+def _json(body: Any, status_code: int = 200) -> Response:
+    return Response(msgspec.json.encode(body), status_code=status_code, media_type="application/json")
+
+
+def _decoded(decoder: msgspec.json.Decoder[T], body: bytes, *, status: int | None = None) -> T:
+    try:
+        return decode(decoder, body)
+    except PayloadError as exc:
+        raise validation_error(exc.message, exc.field, status=status) from None
+
+
+@router.post("/api/metrics/ingest", summary="Native agent payload (agent-metrics-ingest.txt)")
+@idempotent
+async def ingest(request: Request, credential: AgentAuth, hub: HubDep) -> Response:
+    try:
+        payload = decode_ingest(await request.body())
+        given = parse_ms(payload.timestamp, "timestamp") if payload.timestamp else None
+        at_ms, clamped = place_in_time(hub, given)
+        batch = native.to_batch(payload, at_ms, clamped)
+    except PayloadError as exc:
+        raise validation_error(exc.message, exc.field) from None
+    stored = await IngestService(hub).store(credential, batch)
+    return _json(stored.body())
+
+
+@router.get("/api/agent/config", summary="What the hub wants this agent to collect and check")
+async def agent_config(credential: AgentAuth, hub: HubDep) -> Response:
+    return _json(await AgentService(hub).config_for(credential))
+
+
+@router.post("/agent/report", summary="Simple script report (agent-report.txt)")
+@idempotent
+async def agent_report(request: Request, hub: HubDep) -> Response:
+    body = _decoded(report.decoder, await request.body(), status=422)
+    if not AGENT_KEY_PATTERN.match(body.agent_key):
+        raise validation_error("agent_key is malformed", "agent_key", status=422)
+    try:
+        batch = report.to_batch(body, hub.clock.now_ms())
+    except PayloadError as exc:
+        raise validation_error(exc.message, exc.field, status=422) from None
+    credential = await AgentService(hub).credential_for_key(body.agent_key)
+    if credential is None:
+        raise WatchkeepError(ErrorCode.NOT_FOUND, "Agent key not found", field="agent_key")
+    limit_agent(request, hub, credential.agent_id)
+    await IngestService(hub).store(credential, batch)
+    return _json({"status": "ok"})
+
+
+@router.put("/api/v1/agents/{uuid}/heartbeat", summary="Agent heartbeat (agent-heartbeat.txt)")
+async def agent_heartbeat(uuid: str, request: Request, hub: HubDep) -> Response:
+    credential = await credential_for_agent(request, hub, uuid, allow_api_key=True)
+    body = _decoded(heartbeat.decoder, await request.body())
+    try:
+        batch = heartbeat.to_batch(body, hub.clock.now_ms())
+    except PayloadError as exc:
+        raise validation_error(exc.message, exc.field) from None
+    await IngestService(hub).store(credential, batch)
+    service = AgentService(hub)
+    return _json(service.heartbeat_out(await service.get_row(uuid)))
+
+
+@router.post("/api/v1/agents/register", summary="Register an agent (agents-register-push.txt)")
+async def register_agent(body: AgentRegister, _: CanRegisterAgents, hub: HubDep) -> Response:
+    registration = await AgentService(hub).register(body)
+    return _json(
+        {
+            "agentId": registration.agent_id,
+            "token": registration.token,
+            "tokenExpiresIn": registration.expires_in,
+            "pushIntervalSeconds": registration.push_interval_seconds,
+        }
+    )
+
+
+@router.post("/api/v1/agents/{agent_id}/push", summary="Push containers (agents-register-push.txt)")
+@idempotent
+async def push_metrics(agent_id: str, request: Request, hub: HubDep) -> Response:
+    credential = await credential_for_agent(request, hub, agent_id, allow_api_key=False)
+    body = _decoded(push.decoder, await request.body())
+    try:
+        at_ms, clamped = place_in_time(hub, parse_ms(body.timestamp, "timestamp"))
+    except PayloadError as exc:
+        raise validation_error(exc.message, exc.field) from None
+    await IngestService(hub).store(credential, push.to_batch(body, at_ms, clamped))
+    return _json({"ok": True})

@@ -1,0 +1,1 @@
+"""Containers: the inventory of containers that agents report."""

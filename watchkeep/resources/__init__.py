@@ -1,0 +1,1 @@
+"""Resources: host and container metric samples, the latest values, and top processes."""

@@ -1,0 +1,229 @@
+"""Storing and reading metric samples. `record` runs inside the ingest write unit of an
+agent's payload; the reads take a pooled connection."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from watchkeep.core.errors import validation_error
+from watchkeep.core.hub import Hub
+from watchkeep.resources import repository as repo
+from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
+from watchkeep.resources.tables import (
+    CONTAINER_METRICS,
+    HOST_METRICS,
+    container_samples,
+    host_samples,
+)
+
+HOST = "host"
+CONTAINER = "container"
+RANGES_MS = {
+    "1h": 3_600_000,
+    "6h": 6 * 3_600_000,
+    "24h": 24 * 3_600_000,
+    "7d": 7 * 24 * 3_600_000,
+    "30d": 30 * 24 * 3_600_000,
+}
+HISTORY_POINTS = 360
+
+
+def _rate(current: float | None, previous: Any, elapsed_ms: int) -> float | None:
+    """Bytes per second between two cumulative counters; None when the counter went back
+    (a restart) or there is nothing to compare with."""
+    if current is None or not isinstance(previous, int | float) or elapsed_ms <= 0 or current < previous:
+        return None
+    return round((current - previous) * 1000 / elapsed_ms, 3)
+
+
+def _percent(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(part * 100 / whole, 3)
+
+
+def _host_values(host: HostSample, previous: dict[str, Any] | None, elapsed_ms: int) -> dict[str, Any]:
+    if host.memory_percent is None:
+        host.memory_percent = _percent(host.memory_used_mb, host.memory_total_mb)
+    if host.swap_percent is None:
+        host.swap_percent = _percent(host.swap_used_mb, host.swap_total_mb)
+    if host.disk_used_gb is None and host.disks:
+        host.disk_used_gb = round(sum(d.used_gb for d in host.disks), 3)
+        host.disk_total_gb = round(sum(d.total_gb for d in host.disks), 3)
+    previous = previous or {}
+    if host.network_rx_bytes_per_sec is None:
+        host.network_rx_bytes_per_sec = _rate(host.network_rx_bytes, previous.get("networkRxBytes"), elapsed_ms)
+    if host.network_tx_bytes_per_sec is None:
+        host.network_tx_bytes_per_sec = _rate(host.network_tx_bytes, previous.get("networkTxBytes"), elapsed_ms)
+    values = {name: getattr(host, name) for name in HOST_METRICS if name != "disk_percent"}
+    values["disk_percent"] = _percent(host.disk_used_gb, host.disk_total_gb)
+    return values
+
+
+def _container_values(sample: ContainerSample, previous: dict[str, Any] | None, elapsed_ms: int) -> dict[str, Any]:
+    previous = previous or {}
+    if sample.network_rx_bytes_per_sec is None:
+        sample.network_rx_bytes_per_sec = _rate(sample.network_rx_bytes, previous.get("networkRxBytes"), elapsed_ms)
+    if sample.network_tx_bytes_per_sec is None:
+        sample.network_tx_bytes_per_sec = _rate(sample.network_tx_bytes, previous.get("networkTxBytes"), elapsed_ms)
+    values = {name: getattr(sample, name) for name in CONTAINER_METRICS if name != "memory_percent"}
+    values["memory_percent"] = _percent(sample.memory_used_mb, sample.memory_limit_mb)
+    return values
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+CAMEL_HOST = {_camel(name): name for name in HOST_METRICS}
+CAMEL_CONTAINER = {_camel(name): name for name in CONTAINER_METRICS}
+
+
+def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> str:
+    latest = {_camel(k): v for k, v in values.items() if k != "disks"}
+    latest["networkRxBytes"], latest["networkTxBytes"] = counters
+    return json.dumps(latest, separators=(",", ":"))
+
+
+async def record(
+    conn: AsyncConnection,
+    agent_id: str,
+    at_ms: int,
+    host: HostSample | None,
+    containers: list[ContainerSample],
+    processes: ProcessSnapshot | None,
+) -> dict[str, Any] | None:
+    """Store one payload's samples. Returns the host values stored (for the snapshot event)."""
+    wanted = ([(HOST, "")] if host else []) + [(CONTAINER, c.name) for c in containers]
+    if processes is not None:
+        await repo.put_processes(
+            conn,
+            {
+                "agent_id": agent_id,
+                "ts": at_ms,
+                "by_cpu": json.dumps(processes.by_cpu),
+                "by_memory": json.dumps(processes.by_memory),
+                "stats": json.dumps(processes.stats),
+            },
+        )
+    if not wanted:
+        return None
+    series = {(row["kind"], row["name"]): row for row in await repo.series_of(conn, agent_id)}
+    missing = [{"agent_id": agent_id, "kind": k, "name": n} for k, n in wanted if (k, n) not in series]
+    if missing:
+        await repo.add_series(conn, missing)
+        series = {(row["kind"], row["name"]): row for row in await repo.series_of(conn, agent_id)}
+
+    def previous(kind: str, name: str) -> tuple[int, dict[str, Any] | None]:
+        row = series[(kind, name)]
+        if row["latest_at"] is None or row["latest_at"] >= at_ms or row["latest"] is None:
+            return 0, None
+        return at_ms - int(row["latest_at"]), json.loads(row["latest"])
+
+    latest_rows: list[dict[str, Any]] = []
+    host_values: dict[str, Any] | None = None
+    if host is not None:
+        series_id = series[(HOST, "")]["id"]
+        elapsed, before = previous(HOST, "")
+        host_values = _host_values(host, before, elapsed)
+        disks = json.dumps([asdict(d) for d in host.disks]) if host.disks else None
+        host_row = {"series_id": series_id, "ts": at_ms, **host_values, "disks": disks}
+        await repo.insert_samples(conn, host_samples, [host_row])
+        latest = {**host_values, "disks": disks}
+        latest_rows.append(
+            {
+                "series_id": series_id,
+                "at": at_ms,
+                "values": _latest(latest, (host.network_rx_bytes, host.network_tx_bytes)),
+            }
+        )
+    sample_rows: list[dict[str, Any]] = []
+    for sample in containers:
+        series_id = series[(CONTAINER, sample.name)]["id"]
+        elapsed, before = previous(CONTAINER, sample.name)
+        values = _container_values(sample, before, elapsed)
+        sample_rows.append({"series_id": series_id, "ts": at_ms, **values})
+        latest_rows.append(
+            {
+                "series_id": series_id,
+                "at": at_ms,
+                "values": _latest(values, (sample.network_rx_bytes, sample.network_tx_bytes)),
+            }
+        )
+    await repo.insert_samples(conn, container_samples, sample_rows)
+    await repo.set_latest(conn, latest_rows)
+    return host_values
+
+
+async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
+    await repo.delete_for_agent(conn, agent_id)
+
+
+def _public(latest: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = json.loads(latest) if latest else {}
+    values.pop("networkRxBytes", None)
+    values.pop("networkTxBytes", None)
+    return values
+
+
+class ResourceService:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def current(self, agent_id: str) -> dict[str, Any]:
+        async with self.hub.store.read() as conn:
+            rows = await repo.series_of(conn, agent_id)
+        host: dict[str, Any] | None = None
+        host_at: int | None = None
+        containers: list[dict[str, Any]] = []
+        for row in sorted(rows, key=lambda r: (r["kind"], r["name"])):
+            if row["latest_at"] is None:
+                continue
+            values = _public(row["latest"])
+            if row["kind"] == HOST:
+                disks = values.pop("disks", None)
+                values["disks"] = [
+                    {_camel(k): v for k, v in disk.items()} for disk in (json.loads(disks) if disks else [])
+                ]
+                host, host_at = values, int(row["latest_at"])
+            else:
+                containers.append({"name": row["name"], "sampledAt": row["latest_at"], **values})
+        return {"host": host, "hostSampledAt": host_at, "containers": containers}
+
+    async def history(self, agent_id: str, range_name: str, metric: str, container: str | None) -> dict[str, Any]:
+        if range_name not in RANGES_MS:
+            raise validation_error(f"range must be one of {', '.join(RANGES_MS)}", "range")
+        names = CAMEL_CONTAINER if container is not None else CAMEL_HOST
+        if metric not in names:
+            raise validation_error(f"metric must be one of {', '.join(sorted(names))}", "metric")
+        span = RANGES_MS[range_name]
+        bucket_ms = max(1000, span // HISTORY_POINTS)
+        since = self.hub.clock.now_ms() - span
+        kind, name = (CONTAINER, container) if container is not None else (HOST, "")
+        table = container_samples if container is not None else host_samples
+        async with self.hub.store.read() as conn:
+            series = {(r["kind"], r["name"]): r["id"] for r in await repo.series_of(conn, agent_id)}
+            series_id = series.get((kind, name))
+            points = (
+                await repo.history(conn, table, series_id, names[metric], since, bucket_ms)
+                if series_id is not None
+                else []
+            )
+        return {"points": points, "bucketSeconds": bucket_ms // 1000}
+
+    async def processes(self, agent_id: str) -> dict[str, Any] | None:
+        async with self.hub.store.read() as conn:
+            row = await repo.processes_of(conn, agent_id)
+        if row is None:
+            return None
+        return {
+            "ts": int(row["ts"]),
+            "byCpu": json.loads(row["by_cpu"]),
+            "byMemory": json.loads(row["by_memory"]),
+            "stats": json.loads(row["stats"]),
+        }

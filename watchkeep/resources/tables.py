@@ -1,0 +1,102 @@
+"""Metric samples. A series is one agent's host or one of its containers; samples are keyed
+by series and integer epoch milliseconds. Each series keeps its latest values (and the
+counters rates are computed from) ready for list views."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from watchkeep.core.db.metadata import metadata
+
+metric_series = Table(
+    "metric_series",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent_id", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),  # host | container
+    Column("name", String(255), nullable=False),
+    Column("latest_at", BigInteger),
+    Column("latest", Text),
+    UniqueConstraint("agent_id", "kind", "name"),
+)
+
+HOST_METRICS = (
+    "cpu_percent",
+    "cpu_iowait_percent",
+    "memory_used_mb",
+    "memory_total_mb",
+    "memory_percent",
+    "swap_used_mb",
+    "swap_total_mb",
+    "swap_percent",
+    "disk_used_gb",
+    "disk_total_gb",
+    "disk_percent",
+    "load1",
+    "load5",
+    "load15",
+    "network_rx_bytes_per_sec",
+    "network_tx_bytes_per_sec",
+    "uptime_seconds",
+    "open_fds",
+    "max_fds",
+    "tcp_established",
+    "tcp_listen",
+    "tcp_time_wait",
+    "tcp_close_wait",
+    "tcp_total",
+    "processes_total",
+    "processes_running",
+    "processes_sleeping",
+    "processes_stopped",
+    "processes_zombie",
+)
+
+CONTAINER_METRICS = (
+    "cpu_percent",
+    "memory_used_mb",
+    "memory_limit_mb",
+    "memory_percent",
+    "network_rx_bytes_per_sec",
+    "network_tx_bytes_per_sec",
+    "block_read_mb",
+    "block_write_mb",
+)
+
+host_samples = Table(
+    "host_samples",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    *(Column(name, Float) for name in HOST_METRICS),
+    Column("disks", Text),
+    PrimaryKeyConstraint("series_id", "ts"),
+)
+
+container_samples = Table(
+    "container_samples",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    *(Column(name, Float) for name in CONTAINER_METRICS),
+    PrimaryKeyConstraint("series_id", "ts"),
+)
+
+# The latest top-process snapshot of each agent.
+process_snapshots = Table(
+    "process_snapshots",
+    metadata,
+    Column("agent_id", String(40), primary_key=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("by_cpu", Text, nullable=False),
+    Column("by_memory", Text, nullable=False),
+    Column("stats", Text, nullable=False),
+)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from watchkeep import __version__
 from watchkeep.agents import protocol_routes as agent_protocol_routes
 from watchkeep.agents import routes as agent_routes
+from watchkeep.agents.selfmonitor import SelfMonitor
 from watchkeep.agents.worker import AgentStatusWorker
 from watchkeep.containers import routes as container_routes
 from watchkeep.core import health
@@ -45,6 +46,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents: status loop
     scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
 
+    # Self-monitoring: the agent's collectors for the hub's own host
+    self_monitor = SelfMonitor(hub) if settings.self_monitor else None
+    if self_monitor is not None:
+        scheduler.add("self-monitor", self_monitor.step, interval=settings.agent_push_interval_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.start()
@@ -58,6 +64,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             await scheduler.stop()
+            if self_monitor is not None:
+                await self_monitor.aclose()
             await store.close()
             log.info("watchkeep stopped; every acknowledged write is committed")
 

@@ -128,6 +128,9 @@ def serve(
         int | None,
         typer.Option(help=_help("shutdown_grace_seconds")),
     ] = None,
+    self_monitor: Annotated[
+        bool | None, typer.Option("--self-monitor/--no-self-monitor", help=_help("self_monitor"))
+    ] = None,
 ) -> None:
     """Run the hub: API, public pages and background monitors."""
     options = dict(locals())

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from watchkeep.agent.hostcollector import HostCollector
 from watchkeep.agent.host import CpuTimes, cpu_percentages, parse_cpu_times
+from watchkeep.agent.hostcollector import HostCollector
 from watchkeep.protocol.ingest import MetricsConfig
 
 MB = 1024 * 1024
@@ -134,7 +134,9 @@ def _fake_host(root: Path, meminfo: str) -> None:
         + "garbage line\n"
     )
     (proc / "net" / "tcp6").write_text(header + "   0: 0000:1F90 0000:0000 08 0 0 0 0 0 0 0\n")
-    (proc / "net" / "dev").write_text("Inter-|\n face |\n    lo: 5 0 0 0 0 0 0 0 5 0\n  eth0: 1000 0 0 0 0 0 0 0 2000 0\n")
+    (proc / "net" / "dev").write_text(
+        "Inter-|\n face |\n    lo: 5 0 0 0 0 0 0 0 5 0\n  eth0: 1000 0 0 0 0 0 0 0 2000 0\n"
+    )
     (proc / "1" / "mounts").write_text(
         "/dev/root / ext4 rw 0 0\nproc /proc proc rw 0 0\n"
         "overlay /var/lib/docker/overlay2/x/merged overlay rw 0 0\n/dev/sdb1 /gone ext4 rw 0 0\n"

@@ -180,7 +180,9 @@ async def test_the_hubs_config_sets_the_interval_the_checks_and_the_metric_group
         hub = LoopbackHub(
             push_interval=60,
             config={
-                "services": [{"containerName": "db", "tcpChecks": [{"host": "127.0.0.1", "port": target, "name": "pg"}]}],
+                "services": [
+                    {"containerName": "db", "tcpChecks": [{"host": "127.0.0.1", "port": target, "name": "pg"}]}
+                ],
                 "metricsConfig": {"collectProcesses": False},
             },
         )

@@ -266,9 +266,7 @@ async def test_an_older_payload_is_stored_in_its_place_in_time(start_hub: StartH
         assert replay.json()["replay"] is True
         current = (await hub.admin.get(f"/api/v1/agents/{agent['id']}/metrics/current")).json()
         assert current["host"]["cpuPercent"] == 50
-        history = (
-            await hub.admin.get(f"/api/v1/agents/{agent['id']}/metrics/history", params={"range": "1h"})
-        ).json()
+        history = (await hub.admin.get(f"/api/v1/agents/{agent['id']}/metrics/history", params={"range": "1h"})).json()
         assert [(p["t"], p["v"]) for p in history["points"]] == [
             ("2026-05-01T11:59:00.000Z", 10),
             ("2026-05-01T12:00:00.000Z", 50),

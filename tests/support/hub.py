@@ -54,9 +54,10 @@ class RunningHub:
 
 
 @contextlib.asynccontextmanager
-async def running_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[RunningHub]:
+async def running_hub(settings: Settings, *, clock: Clock | None = None, port: int = 0) -> AsyncIterator[RunningHub]:
+    """`port` 0 picks a free one; a test restarting "the same" hub passes the earlier port."""
     app = create_app(settings, clock=clock)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on", access_log=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         300, ge=0, description="Payload timestamps further in the future than this are clamped to now."
     )
 
+    # Self-monitoring (watchkeep/agents/selfmonitor.py)
+    self_monitor: bool = Field(
+        True, description="Run the agent's collectors in the hub for its own host (false turns it off)."
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

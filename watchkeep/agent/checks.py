@@ -59,28 +59,24 @@ async def http_check(client: httpx2.AsyncClient, container: str, check: HttpChec
 
 async def tcp_check(container: str, check: TcpCheck) -> TcpCheckResult:
     started = time.monotonic()
+    error: str | None = None
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(check.host, check.port), check.timeout_seconds)
-    except (OSError, TimeoutError) as exc:
-        error = f"no connection within {check.timeout_seconds} s" if isinstance(exc, TimeoutError) else _describe(exc)
-        return TcpCheckResult(
-            container_name=container,
-            host=check.host,
-            port=check.port,
-            name=check.name,
-            success=False,
-            duration_ms=_elapsed_ms(started),
-            error=error,
-        )
-    writer.close()
-    await _closed(writer)
+    except TimeoutError:
+        error = f"no connection within {check.timeout_seconds} s"
+    except OSError as exc:
+        error = _describe(exc)
+    else:
+        writer.close()
+        await _closed(writer)
     return TcpCheckResult(
         container_name=container,
         host=check.host,
         port=check.port,
         name=check.name,
-        success=True,
+        success=error is None,
         duration_ms=_elapsed_ms(started),
+        error=error,
     )
 
 

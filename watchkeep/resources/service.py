@@ -85,7 +85,7 @@ CAMEL_CONTAINER = {_camel(name): name for name in CONTAINER_METRICS}
 
 
 def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> str:
-    latest = {_camel(k): v for k, v in values.items() if k != "disks"}
+    latest = {_camel(k): v for k, v in values.items()}
     latest["networkRxBytes"], latest["networkTxBytes"] = counters
     return json.dumps(latest, separators=(",", ":"))
 

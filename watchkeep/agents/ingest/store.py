@@ -101,7 +101,7 @@ class IngestService:
             events: list[Event] = []
             if row["status"] != "online" and await repo.mark_online(conn, agent_id, now):
                 events.append(AgentOnline(agent_id=agent_id, name=row["name"], last_seen_ms=now, at_ms=now))
-            if batch.containers:
+            if batch.containers or batch.full_inventory:
                 await containers.apply(
                     conn, agent_id, batch.containers, full=batch.full_inventory and not replay, at_ms=batch.at_ms
                 )

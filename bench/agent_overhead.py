@@ -1,6 +1,7 @@
 """The agent's own cost: starts a hub (`watchkeep serve`, SQLite), creates an agent, runs
-`watchkeep agent` against it at a 1 s interval and then at the default 15 s interval, and
-prints the agent's CPU in % of one core and its peak RSS for each.
+`watchkeep agent` against it at a 1 s interval and then at the default 15 s interval (set as
+the agent's `pushIntervalSeconds` on the hub, which wins over `--interval`), and prints the
+agent's CPU in % of one core and its peak RSS for each.
 
     .venv/bin/python bench/agent_overhead.py [--duration 60] [--default-duration 90]
 
@@ -62,6 +63,11 @@ def _measure(
     hub: str, key: str, agent: dict[str, str], env: dict[str, str], interval: float, duration: float
 ) -> tuple[float, float]:
     """(CPU % of one core, peak RSS MB) of one agent run."""
+    # the hub's push interval wins over --interval, so the hub is told first
+    patched = httpx2.patch(
+        f"{hub}/api/v1/agents/{agent['id']}", json={"pushIntervalSeconds": int(interval)}, headers={"X-API-Key": key}
+    )
+    patched.raise_for_status()
     before = _last_sample(hub, key, agent["id"])
     with tempfile.TemporaryDirectory() as spool:
         command = [WATCHKEEP, "agent", "--hub", hub, "--token", agent["token"], "--interval", str(interval)]

@@ -94,8 +94,9 @@ class LoopbackHub:
 
 
 @contextlib.asynccontextmanager
-async def serving(hub: LoopbackHub, port: int) -> AsyncIterator[str]:
-    config = uvicorn.Config(hub.app(), host="127.0.0.1", port=port, log_config=None, access_log=False)
+async def serving(hub: LoopbackHub | Starlette, port: int) -> AsyncIterator[str]:
+    app = hub.app() if isinstance(hub, LoopbackHub) else hub
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

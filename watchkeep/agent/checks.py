@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx2
-from cryptography import x509
 
 from watchkeep.agent.config import HttpCheck, LocalChecks, TcpCheck
 from watchkeep.protocol.ingest import CertCheckResult, ServiceConfig, ServiceHealthCheck, TcpCheckResult
@@ -136,6 +135,9 @@ class CertChecker:
             error=error,
         )
         if der is not None:
+            # imported here: an agent without certificate checks never loads cryptography
+            from cryptography import x509
+
             cert = x509.load_der_x509_certificate(der)
             expires = cert.not_valid_after_utc
             result.expires_at = expires.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -128,6 +128,39 @@ def serve(
         int | None,
         typer.Option(help=_help("shutdown_grace_seconds")),
     ] = None,
+    # Agents
+    agent_push_interval_seconds: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_push_interval_seconds")),
+    ] = None,
+    agent_delayed_after_intervals: Annotated[
+        float | None,
+        typer.Option(help=_help("agent_delayed_after_intervals")),
+    ] = None,
+    agent_offline_after_intervals: Annotated[
+        float | None,
+        typer.Option(help=_help("agent_offline_after_intervals")),
+    ] = None,
+    agent_status_interval_seconds: Annotated[
+        float | None,
+        typer.Option(help=_help("agent_status_interval_seconds")),
+    ] = None,
+    agent_token_ttl_seconds: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_token_ttl_seconds")),
+    ] = None,
+    agent_token_secret: Annotated[
+        str | None,
+        typer.Option(help=_help("agent_token_secret")),
+    ] = None,
+    agent_rate_limit_per_minute: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_rate_limit_per_minute")),
+    ] = None,
+    agent_max_clock_skew_seconds: Annotated[
+        int | None,
+        typer.Option(help=_help("agent_max_clock_skew_seconds")),
+    ] = None,
     self_monitor: Annotated[
         bool | None, typer.Option("--self-monitor/--no-self-monitor", help=_help("self_monitor"))
     ] = None,

@@ -96,9 +96,8 @@ async def test_no_credential_is_unauthorized(hub: RunningHub) -> None:
 async def test_a_missing_field_is_named(hub: RunningHub, field: str) -> None:
     agent = await create_agent(hub)
     before = await table_snapshot(hub)
-    response = await hub.client().put(
-        f"/api/v1/agents/{agent['id']}/heartbeat", json=without(HEARTBEAT_EXAMPLE, field), headers=bearer(agent["token"])
-    )
+    url = f"/api/v1/agents/{agent['id']}/heartbeat"
+    response = await hub.client().put(url, json=without(HEARTBEAT_EXAMPLE, field), headers=bearer(agent["token"]))
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
     assert response.json()["error"]["field"] == field

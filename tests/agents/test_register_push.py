@@ -139,9 +139,8 @@ async def test_pushing_for_another_agent_is_forbidden(hub: RunningHub) -> None:
 async def test_a_missing_field_is_named_and_nothing_is_written(hub: RunningHub, path: str) -> None:
     registered = await _register(hub)
     before = await table_snapshot(hub)
-    response = await hub.client().post(
-        f"/api/v1/agents/{registered['agentId']}/push", json=without(PUSH_EXAMPLE, path), headers=bearer(registered["token"])
-    )
+    url = f"/api/v1/agents/{registered['agentId']}/push"
+    response = await hub.client().post(url, json=without(PUSH_EXAMPLE, path), headers=bearer(registered["token"]))
     assert response.status_code == 400
     assert response.json()["error"]["field"] == path
     assert await table_snapshot(hub) == before

@@ -49,7 +49,13 @@ async def test_an_admin_creates_an_agent_and_sees_its_credentials_once(hub: Runn
     hub.hub.bus.subscribe(keep)
     response = await hub.admin.post(
         "/api/v1/agents",
-        json={"name": "web-1", "hostname": "web-1.lan", "platform": "docker", "region": "eu", "labels": {"env": "prod"}},
+        json={
+            "name": "web-1",
+            "hostname": "web-1.lan",
+            "platform": "docker",
+            "region": "eu",
+            "labels": {"env": "prod"},
+        },
     )
     assert response.status_code == 201
     created = response.json()

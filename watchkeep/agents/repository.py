@@ -5,16 +5,69 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.agents.tables import agent_checks, agent_signing_keys, agents
-from watchkeep.core.db.bulk import insert_missing, upsert_many
+from watchkeep.core.db.bulk import execute_many, fetch_all, insert_missing, upsert_many
 
 
 async def insert_agent(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(insert(agents).values(**row))
+
+
+_get = select(agents).where(agents.c.id == bindparam("agent_id"))
+_get_for_update = _get.with_for_update()
+# What a payload changes on its agent: a NULL leaves the stored value.
+_touch = (
+    update(agents)
+    .where(agents.c.id == bindparam("agent_id"))
+    .values(
+        last_seen_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        **{
+            name: func.coalesce(bindparam(name), agents.c[name])
+            for name in (
+                "last_heartbeat_at",
+                "last_payload_at",
+                "version",
+                "hostname",
+                "os",
+                "kernel",
+                "uptime_seconds",
+                "server_healthy",
+                "dropped_payloads",
+                "collector_errors",
+            )
+        },
+    )
+)
+TOUCH_FIELDS = (
+    "last_heartbeat_at",
+    "last_payload_at",
+    "version",
+    "hostname",
+    "os",
+    "kernel",
+    "uptime_seconds",
+    "server_healthy",
+    "dropped_payloads",
+    "collector_errors",
+)
+
+
+async def get_locked(conn: AsyncConnection, agent_id: str) -> dict[str, Any] | None:
+    """The agent's row, locked against concurrent payloads until the transaction ends."""
+    statement = _get if conn.dialect.name == "sqlite" else _get_for_update
+    rows = await fetch_all(conn, statement, {"agent_id": agent_id})
+    return rows[0] if rows else None
+
+
+async def touch(conn: AsyncConnection, agent_id: str, now: int, values: dict[str, Any]) -> None:
+    """Record a contact at `now` and the facts in `values` (keys from TOUCH_FIELDS)."""
+    row = {"agent_id": agent_id, "now": now, **{name: values.get(name) for name in TOUCH_FIELDS}}
+    await execute_many(conn, _touch, [row])
 
 
 async def get(conn: AsyncConnection, agent_id: str, *, for_update: bool = False) -> RowMapping | None:
@@ -88,9 +141,9 @@ async def delete_agent(conn: AsyncConnection, agent_id: str) -> int:
 
 
 async def put_checks(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    await upsert_many(
-        conn, agent_checks, rows, ("agent_id", "kind", "container_name", "target"), newer_than="checked_at"
-    )
+    """Keep each check's latest result; a result already stored (same time) is not rewritten."""
+    keys = ("agent_id", "kind", "container_name", "target")
+    await upsert_many(conn, agent_checks, rows, keys, newer_than="checked_at", strictly_newer=True)
 
 
 async def checks_of(conn: AsyncConnection, agent_id: str) -> list[RowMapping]:

@@ -78,4 +78,5 @@ agent_checks = Table(
     Column("issuer", Text),
     Column("subject", Text),
     PrimaryKeyConstraint("agent_id", "kind", "container_name", "target"),
+    sqlite_with_rowid=False,
 )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.containers.tables import agent_containers
-from watchkeep.core.db.bulk import upsert_many
+from watchkeep.core.db.bulk import execute_many, upsert_many
 
 KEEP_WHEN_NULL = (
     "image",
@@ -49,14 +49,16 @@ async def upsert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
-async def remove_missing(conn: AsyncConnection, agent_id: str, present: Sequence[str], at_ms: int) -> None:
-    """Forget the agent's containers absent from an inventory taken at `at_ms`."""
-    query = delete(agent_containers).where(
-        agent_containers.c.agent_id == agent_id,
-        agent_containers.c.container_id.not_in(list(present)),
-        agent_containers.c.last_seen_at < at_ms,
-    )
-    await conn.execute(query)
+_remove_unseen = delete(agent_containers).where(
+    agent_containers.c.agent_id == bindparam("agent_id"),
+    agent_containers.c.last_seen_at < bindparam("at_ms"),
+)
+
+
+async def remove_unseen(conn: AsyncConnection, agent_id: str, at_ms: int) -> None:
+    """Forget the agent's containers last seen before an inventory taken at `at_ms`: those
+    the inventory lists were just marked seen at `at_ms`."""
+    await execute_many(conn, _remove_unseen, [{"agent_id": agent_id, "at_ms": at_ms}])
 
 
 async def list_containers(conn: AsyncConnection, agent_id: str | None = None) -> list[RowMapping]:

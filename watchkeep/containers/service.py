@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,7 +15,7 @@ from watchkeep.core.hub import Hub
 
 
 def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    return None if value is None else msgspec.json.encode(value).decode()
 
 
 async def apply(
@@ -62,7 +63,7 @@ async def apply(
             merged[row["container_id"]] = row
     await repo.upsert(conn, list(merged.values()))
     if full:
-        await repo.remove_missing(conn, agent_id, list(merged), at_ms)
+        await repo.remove_unseen(conn, agent_id, at_ms)
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:

@@ -26,4 +26,5 @@ agent_containers = Table(
     Column("last_seen_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("agent_id", "container_id"),
     Index("ix_agent_containers_agent_id_name", "agent_id", "name"),
+    sqlite_with_rowid=False,
 )

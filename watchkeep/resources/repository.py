@@ -9,7 +9,7 @@ from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from watchkeep.core.db.bulk import insert_missing, upsert_many
+from watchkeep.core.db.bulk import execute_many, fetch_all, insert_missing, upsert_many
 from watchkeep.resources.tables import (
     container_samples,
     host_samples,
@@ -25,9 +25,11 @@ _update_latest = (
 )
 
 
-async def series_of(conn: AsyncConnection, agent_id: str) -> list[RowMapping]:
-    query = select(metric_series).where(metric_series.c.agent_id == agent_id)
-    return list((await conn.execute(query)).mappings())
+_series_of = select(metric_series).where(metric_series.c.agent_id == bindparam("agent_id"))
+
+
+async def series_of(conn: AsyncConnection, agent_id: str) -> list[dict[str, Any]]:
+    return await fetch_all(conn, _series_of, {"agent_id": agent_id})
 
 
 async def add_series(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -41,8 +43,7 @@ async def insert_samples(conn: AsyncConnection, table: Table, rows: Sequence[dic
 
 async def set_latest(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Rows of {series_id, at, values}; a series keeps the newest."""
-    if rows:
-        await conn.execute(_update_latest, list(rows))
+    await execute_many(conn, _update_latest, rows)
 
 
 async def put_processes(conn: AsyncConnection, row: dict[str, Any]) -> None:

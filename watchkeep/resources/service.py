@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.core.errors import validation_error
@@ -82,12 +83,13 @@ def _camel(name: str) -> str:
 
 CAMEL_HOST = {_camel(name): name for name in HOST_METRICS}
 CAMEL_CONTAINER = {_camel(name): name for name in CONTAINER_METRICS}
+_CAMEL = {name: _camel(name) for name in (*HOST_METRICS, *CONTAINER_METRICS, "disks")}
 
 
 def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> str:
-    latest = {_camel(k): v for k, v in values.items()}
+    latest = {_CAMEL[k]: v for k, v in values.items()}
     latest["networkRxBytes"], latest["networkTxBytes"] = counters
-    return json.dumps(latest, separators=(",", ":"))
+    return msgspec.json.encode(latest).decode()
 
 
 async def record(
@@ -106,9 +108,9 @@ async def record(
             {
                 "agent_id": agent_id,
                 "ts": at_ms,
-                "by_cpu": json.dumps(processes.by_cpu),
-                "by_memory": json.dumps(processes.by_memory),
-                "stats": json.dumps(processes.stats),
+                "by_cpu": msgspec.json.encode(processes.by_cpu).decode(),
+                "by_memory": msgspec.json.encode(processes.by_memory).decode(),
+                "stats": msgspec.json.encode(processes.stats).decode(),
             },
         )
     if not wanted:
@@ -123,7 +125,8 @@ async def record(
         row = series[(kind, name)]
         if row["latest_at"] is None or row["latest_at"] >= at_ms or row["latest"] is None:
             return 0, None
-        return at_ms - int(row["latest_at"]), json.loads(row["latest"])
+        previous_values: dict[str, Any] = msgspec.json.decode(row["latest"])
+        return at_ms - int(row["latest_at"]), previous_values
 
     latest_rows: list[dict[str, Any]] = []
     host_values: dict[str, Any] | None = None
@@ -131,7 +134,7 @@ async def record(
         series_id = series[(HOST, "")]["id"]
         elapsed, before = previous(HOST, "")
         host_values = _host_values(host, before, elapsed)
-        disks = json.dumps([asdict(d) for d in host.disks]) if host.disks else None
+        disks = msgspec.json.encode([asdict(d) for d in host.disks]).decode() if host.disks else None
         host_row = {"series_id": series_id, "ts": at_ms, **host_values, "disks": disks}
         await repo.insert_samples(conn, host_samples, [host_row])
         latest = {**host_values, "disks": disks}

@@ -79,6 +79,7 @@ host_samples = Table(
     *(Column(name, Float) for name in HOST_METRICS),
     Column("disks", Text),
     PrimaryKeyConstraint("series_id", "ts"),
+    sqlite_with_rowid=False,
 )
 
 container_samples = Table(
@@ -88,6 +89,7 @@ container_samples = Table(
     Column("ts", BigInteger, nullable=False),
     *(Column(name, Float) for name in CONTAINER_METRICS),
     PrimaryKeyConstraint("series_id", "ts"),
+    sqlite_with_rowid=False,
 )
 
 # The latest top-process snapshot of each agent.

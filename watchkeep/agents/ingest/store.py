@@ -79,25 +79,28 @@ class IngestService:
         check_rows = _check_rows(agent_id, batch)
 
         async def unit(conn: AsyncConnection) -> tuple[Stored, list[Event]]:
-            row = await repo.get(conn, agent_id, for_update=True)
+            row = await repo.get_locked(conn, agent_id)
             if row is None or int(row["token_generation"]) != credential.generation:
                 raise unauthorized("Invalid agent credential", hint="The agent was deleted or its token rotated.")
             newest = row["last_payload_at"]
             replay = newest is not None and batch.at_ms < newest
-            values: dict[str, Any] = {"last_seen_at": now, "updated_at": now}
+            values: dict[str, Any] = {}
             if batch.heartbeat:
                 values["last_heartbeat_at"] = now
             if not replay:
-                values["last_payload_at"] = batch.at_ms
                 facts = batch.facts
-                for name in ("version", "hostname", "os", "kernel", "uptime_seconds", "server_healthy"):
-                    if (value := getattr(facts, name)) is not None:
-                        values[name] = value
-                if facts.dropped_payloads is not None:
-                    values["dropped_payloads"] = facts.dropped_payloads
-                if facts.collector_errors is not None:
-                    values["collector_errors"] = json.dumps(facts.collector_errors)
-            await repo.update_agent(conn, agent_id, values)
+                values.update(
+                    last_payload_at=batch.at_ms,
+                    version=facts.version,
+                    hostname=facts.hostname,
+                    os=facts.os,
+                    kernel=facts.kernel,
+                    uptime_seconds=facts.uptime_seconds,
+                    server_healthy=facts.server_healthy,
+                    dropped_payloads=facts.dropped_payloads,
+                    collector_errors=None if facts.collector_errors is None else json.dumps(facts.collector_errors),
+                )
+            await repo.touch(conn, agent_id, now, values)
             events: list[Event] = []
             if row["status"] != "online" and await repo.mark_online(conn, agent_id, now):
                 events.append(AgentOnline(agent_id=agent_id, name=row["name"], last_seen_ms=now, at_ms=now))

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("issuer", sa.Text(), nullable=True),
         sa.Column("subject", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("agent_id", "kind", "container_name", "target", name=op.f("pk_agent_checks")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "agent_containers",
@@ -53,6 +54,7 @@ def upgrade() -> None:
         sa.Column("first_seen_at", sa.BigInteger(), nullable=False),
         sa.Column("last_seen_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("agent_id", "container_id", name=op.f("pk_agent_containers")),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_agent_containers_agent_id_name", "agent_containers", ["agent_id", "name"], unique=False)
     op.create_table(
@@ -111,6 +113,7 @@ def upgrade() -> None:
         sa.Column("block_read_mb", sa.Float(), nullable=True),
         sa.Column("block_write_mb", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("series_id", "ts", name=op.f("pk_container_samples")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "host_samples",
@@ -147,6 +150,7 @@ def upgrade() -> None:
         sa.Column("processes_zombie", sa.Float(), nullable=True),
         sa.Column("disks", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("series_id", "ts", name=op.f("pk_host_samples")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "metric_series",

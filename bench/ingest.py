@@ -1,0 +1,238 @@
+"""Ingest throughput of one hub process: concurrent agents each posting the native
+agent-metrics-ingest payload (20 services, 20 containers, their health checks and the top
+processes) to `POST /api/metrics/ingest` as fast as answers come back, on SQLite and on
+PostgreSQL, side by side.
+
+    .venv/bin/python bench/ingest.py [--agents 32] [--seconds 20]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test]
+
+The client speaks HTTP/1.1 over keep-alive sockets itself, so that it costs the machine
+less than the hub it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx2
+
+ADMIN_PASSWORD = "bench-admin-password"
+WATCHKEEP = str(Path(sys.executable).with_name("watchkeep"))
+
+
+def payload(seq: int, services: int = 20) -> bytes:
+    names = [f"svc-{i:02d}" for i in range(services)]
+    body: dict[str, Any] = {
+        "cpuPercent": 12.5 + seq % 50,
+        "memoryUsedMb": 3100.0,
+        "memoryTotalMb": 7900.0,
+        "swapUsedMb": 10.0,
+        "swapTotalMb": 2048.0,
+        "diskUsedGb": 51.2,
+        "diskTotalGb": 200.0,
+        "loadAvg1": 0.42,
+        "loadAvg5": 0.38,
+        "loadAvg15": 0.3,
+        "uptime": 86400 + seq,
+        "openFds": 2048,
+        "maxFds": 65536,
+        "tcpEstablished": 120,
+        "tcpListen": 14,
+        "tcpTimeWait": 33,
+        "tcpCloseWait": 0,
+        "tcpTotal": 167,
+        "serverHealthy": True,
+        "agentVersion": "1.0.0",
+        "services": [
+            {
+                "containerName": name,
+                "cpuPercent": 1.5,
+                "memoryUsedMb": 120.0,
+                "memoryLimitMb": 512.0,
+                "networkRxMb": 10.0 + seq,
+                "networkTxMb": 4.0 + seq,
+                "blockReadMb": 1.0,
+                "blockWriteMb": 2.0,
+                "restartCount": 0,
+                "state": "running",
+                "health": "healthy",
+            }
+            for name in names
+        ],
+        "serviceHealthChecks": [
+            {
+                "containerName": name,
+                "healthCheckUrl": f"http://{name}:8080/health",
+                "success": True,
+                "statusCode": 200,
+                "durationMs": 3,
+                "checkedAt": "2026-04-15T12:00:00Z",
+            }
+            for name in names
+        ],
+        "containers": [
+            {
+                "id": f"{i:012x}",
+                "name": name,
+                "image": f"registry.local/{name}:1.{i}",
+                "imageId": f"sha256:{i:064x}",
+                "state": "running",
+                "status": "Up 3 hours",
+                "created": 1760000000,
+                "ports": [{"privatePort": 8080, "type": "tcp"}],
+                "labels": {"com.docker.compose.project": "shop"},
+                "mounts": [],
+                "networkMode": "bridge",
+            }
+            for i, name in enumerate(names)
+        ],
+        "topProcesses": {
+            "byCpu": [{"pid": 1, "name": "init", "state": "S", "cpuPercent": 0.1, "memoryMb": 8, "threads": 1}],
+            "byMemory": [{"pid": 1, "name": "init", "state": "S", "cpuPercent": 0.1, "memoryMb": 8, "threads": 1}],
+            "stats": {"total": 180, "running": 2, "sleeping": 178, "stopped": 0, "zombie": 0},
+        },
+    }
+    return json.dumps(body).encode()
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def post(self, path: str, token: str, body: bytes) -> int:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        header = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(header.split(b" ", 2)[1])
+        length = 0
+        for line in header.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def start_hub(database_url: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "WATCHKEEP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "WATCHKEEP_DATA_DIR": data_dir,
+        "WATCHKEEP_LOG_LEVEL": "warning",
+        "WATCHKEEP_AGENT_RATE_LIMIT_PER_MINUTE": "0",
+        "WATCHKEEP_DOCKER_HOST": f"unix://{data_dir}/no-docker.sock",
+    }
+    command = [WATCHKEEP, "serve", "--port", str(port), "--database-url", database_url]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+
+
+async def create_agents(base: str, count: int) -> list[str]:
+    async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
+        for _ in range(300):
+            try:
+                if (await client.get("/api/v1/health")).status_code == 200:
+                    break
+            except httpx2.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+        login = await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        csrf = {"X-CSRF-Token": login.json()["csrfToken"]}
+        tokens = []
+        for i in range(count):
+            response = await client.post("/api/v1/agents", json={"name": f"bench-{i}"}, headers=csrf)
+            tokens.append(response.json()["token"])
+        return tokens
+
+
+async def drive(port: int, tokens: list[str], seconds: float) -> tuple[int, list[float], int]:
+    bodies = [payload(seq) for seq in range(8)]
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.perf_counter() + seconds
+
+    async def agent(token: str) -> None:
+        nonlocal failures
+        connection = await Connection.open(port)
+        seq = 0
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                status = await connection.post("/api/metrics/ingest", token, bodies[seq % len(bodies)])
+                latencies.append(time.perf_counter() - started)
+                if status != 200:
+                    failures += 1
+                seq += 1
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(agent(token) for token in tokens))
+    return len(latencies), latencies, failures
+
+
+async def run(database_url: str, agents: int, seconds: float, port: int) -> str:
+    with tempfile.TemporaryDirectory() as data_dir:
+        hub = start_hub(database_url, port, data_dir)
+        try:
+            tokens = await create_agents(f"http://127.0.0.1:{port}", agents)
+            await drive(port, tokens, 2)  # warm-up
+            count, latencies, failures = await drive(port, tokens, seconds)
+        finally:
+            hub.terminate()
+            hub.wait(30)
+    latencies.sort()
+    rate = count / seconds
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000
+    return f"{rate:,.0f} payloads/s p50 {p50:.1f} ms p99 {p99:.1f} ms failures {failures}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agents", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    parts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only in (None, "sqlite"):
+            result = await run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds, 18_431)
+            parts.append(f"sqlite: {result}")
+        if args.only in (None, "postgresql"):
+            name = f"bench_ingest_{secrets.token_hex(4)}"
+            admin = await asyncpg.connect(args.postgres)
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            try:
+                url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
+                result = await run(url, args.agents, args.seconds, 18_432)
+                parts.append(f"postgresql: {result}")
+            finally:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.close()
+    print(f"ingest agents={args.agents} services=20 containers=20 seconds={args.seconds:g} | " + " | ".join(parts))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -24,6 +24,7 @@ from watchkeep.agent.runner import Agent, Backoff
 from watchkeep.agent.sampler import Sampler
 from watchkeep.agent.spool import Spool
 from watchkeep.core.config import Settings
+from watchkeep.core.events import Event, ResourceSnapshot
 
 
 @pytest.fixture
@@ -55,13 +56,26 @@ async def _create_agent(hub: RunningHub) -> dict[str, Any]:
 
 
 async def _host_sample_times(hub: RunningHub, agent_id: str) -> list[int]:
-    """The host samples the hub stored for the agent, in the order it stored them."""
+    """The times of the host samples the hub holds for the agent."""
     query = text(
         "SELECT h.ts FROM host_samples h JOIN metric_series s ON s.id = h.series_id "
-        "WHERE s.agent_id = :agent AND s.kind = 'host' ORDER BY h.rowid"
+        "WHERE s.agent_id = :agent AND s.kind = 'host' ORDER BY h.ts"
     )
     async with hub.hub.store.read() as conn:
         return [int(row[0]) for row in (await conn.execute(query, {"agent": agent_id})).all()]
+
+
+def _stored_in_order(hub: RunningHub, seen: list[int] | None = None) -> list[int]:
+    """The sample times in the order the hub stored them: one resource.snapshot per payload
+    stored as the agent's newest (a payload arriving out of order would not make one)."""
+    seen = [] if seen is None else seen
+
+    async def record(event: Event) -> None:
+        if isinstance(event, ResourceSnapshot):
+            seen.append(event.at_ms)
+
+    hub.hub.bus.subscribe(record)
+    return seen
 
 
 async def _tick(agent: Agent, clock: ManualClock, sent: list[int]) -> None:
@@ -75,20 +89,25 @@ async def test_a_hub_that_goes_away_gets_every_sample_once_and_in_order(
 ) -> None:
     settings, port, sent = settings_for(sqlite_url), free_port(), []
     async with running_hub(settings, port=port) as hub:
+        order = _stored_in_order(hub)
         created = await _create_agent(hub)
         agent = _agent(tmp_path, hub.url, clock, token=created["token"])
         for _ in range(3):
             await _tick(agent, clock, sent)
         assert len(agent.spool) == 0
-    for _ in range(8):  # the hub is stopped: the agent spools
-        await _tick(agent, clock, sent)
-    assert len(agent.spool) == 8
-    async with running_hub(settings, port=port) as hub:
-        clock.advance(agent.backoff.cap)
-        sent.append(int(clock.now * 1000))
-        report = await agent.tick()
-        assert report.delivered == 9 and len(agent.spool) == 0
-        assert await _host_sample_times(hub, created["id"]) == sent
+    try:
+        for _ in range(8):  # the hub is stopped: the agent spools
+            await _tick(agent, clock, sent)
+        assert len(agent.spool) == 8
+        async with running_hub(settings, port=port) as hub:
+            _stored_in_order(hub, order)
+            clock.advance(agent.backoff.cap)
+            sent.append(int(clock.now * 1000))
+            report = await agent.tick()
+            assert report.delivered == 9 and len(agent.spool) == 0
+            assert order == sent
+            assert await _host_sample_times(hub, created["id"]) == sent
+    finally:
         await agent.hub.aclose()
 
 
@@ -99,19 +118,22 @@ async def test_a_spool_past_its_bound_drops_the_oldest_and_the_hub_shows_the_cou
     async with running_hub(settings, port=port) as hub:
         created = await _create_agent(hub)
     agent = _agent(tmp_path, f"http://127.0.0.1:{port}", clock, token=created["token"], max_bytes=20_000)
-    for _ in range(12):
-        await _tick(agent, clock, sent)
-    dropped = agent.spool.dropped
-    assert dropped > 0
-    async with running_hub(settings, port=port) as hub:
-        clock.advance(agent.backoff.cap)
-        await agent.drain()
-        await _tick(agent, clock, sent)  # a fresh payload carries the final count
-        stored = await _host_sample_times(hub, created["id"])
-        # the oldest went; the newest arrived, in order
-        assert stored == sent[dropped:]
-        response = await hub.admin.get(f"/api/v1/agents/{created['id']}")
-        assert response.json()["droppedPayloads"] == dropped
+    try:
+        for _ in range(12):
+            await _tick(agent, clock, sent)
+        dropped = agent.spool.dropped
+        assert dropped > 0
+        async with running_hub(settings, port=port) as hub:
+            order = _stored_in_order(hub)
+            clock.advance(agent.backoff.cap)
+            await agent.drain()
+            await _tick(agent, clock, sent)  # a fresh payload carries the final count
+            # the oldest went; the newest arrived, once each and in order
+            assert order == sent[dropped:]
+            assert await _host_sample_times(hub, created["id"]) == sent[dropped:]
+            response = await hub.admin.get(f"/api/v1/agents/{created['id']}")
+            assert response.json()["droppedPayloads"] == dropped
+    finally:
         await agent.hub.aclose()
 
 

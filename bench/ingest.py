@@ -26,6 +26,7 @@ from typing import Any
 
 import asyncpg
 import httpx2
+import psutil
 
 ADMIN_PASSWORD = "bench-admin-password"
 WATCHKEEP = str(Path(sys.executable).with_name("watchkeep"))
@@ -197,7 +198,9 @@ async def run(database_url: str, agents: int, seconds: float, port: int) -> str:
         try:
             tokens = await create_agents(f"http://127.0.0.1:{port}", agents)
             await drive(port, tokens, 2)  # warm-up
+            cpu_before = psutil.Process(hub.pid).cpu_times()
             count, latencies, failures = await drive(port, tokens, seconds)
+            cpu_after = psutil.Process(hub.pid).cpu_times()
         finally:
             hub.terminate()
             hub.wait(30)
@@ -205,7 +208,10 @@ async def run(database_url: str, agents: int, seconds: float, port: int) -> str:
     rate = count / seconds
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99)] * 1000
-    return f"{rate:,.0f} payloads/s p50 {p50:.1f} ms p99 {p99:.1f} ms failures {failures}"
+    hub_cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / count * 1000
+    return (
+        f"{rate:,.0f} payloads/s p50 {p50:.1f} ms p99 {p99:.1f} ms failures {failures} hub-cpu {hub_cpu:.2f} ms/payload"
+    )
 
 
 async def main() -> None:
@@ -219,6 +225,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "sqlite"):
             result = await run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds, 18_431)
+            print(f"sqlite: {result}", file=sys.stderr)
             parts.append(f"sqlite: {result}")
         if args.only in (None, "postgresql"):
             name = f"bench_ingest_{secrets.token_hex(4)}"

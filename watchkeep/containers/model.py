@@ -1,7 +1,9 @@
-"""A container as an agent reports it. Fields left None keep what was stored before."""
+"""A container as an agent reports it. Fields left None keep what was stored before. `labels`,
+`ports` and `mounts` hold anything msgspec encodes to JSON (dicts or wire structs)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +19,7 @@ class ContainerInfo:
     health: str | None = None
     restart_count: int | None = None
     labels: dict[str, str] | None = None
-    ports: list[dict[str, Any]] | None = None
-    mounts: list[dict[str, Any]] | None = None
+    ports: Sequence[Any] | None = None
+    mounts: Sequence[Any] | None = None
     network_mode: str | None = None
     created_ms: int | None = None

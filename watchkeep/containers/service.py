@@ -51,16 +51,14 @@ async def apply(
                 "last_seen_at": at_ms,
             }
         )
-    # Two entries for one container (stats and inventory) merge into the first row.
+    # Two entries for one container (a name reported twice) merge into the first row.
     merged: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row["container_id"] in merged:
-            target = merged[row["container_id"]]
+        target = merged.setdefault(row["container_id"], row)
+        if target is not row:
             for key, value in row.items():
                 if value is not None and target.get(key) is None:
                     target[key] = value
-        else:
-            merged[row["container_id"]] = row
     await repo.upsert(conn, list(merged.values()))
     if full:
         await repo.remove_unseen(conn, agent_id, at_ms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,8 @@ class ContainerSample:
 
 @dataclass
 class ProcessSnapshot:
-    by_cpu: list[dict[str, Any]]
-    by_memory: list[dict[str, Any]]
-    stats: dict[str, float]
+    """The top processes; each part holds anything msgspec encodes to JSON."""
+
+    by_cpu: Sequence[Any]
+    by_memory: Sequence[Any]
+    stats: Any

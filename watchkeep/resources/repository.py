@@ -5,27 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from watchkeep.core.db.bulk import execute_many, fetch_all, insert_missing, upsert_many
+from watchkeep.core.db.bulk import fetch_all, insert_missing, upsert_many
 from watchkeep.resources.tables import (
     container_samples,
     host_samples,
+    metric_latest,
     metric_series,
     process_snapshots,
 )
 
-_update_latest = (
-    update(metric_series)
-    .where(metric_series.c.id == bindparam("series_id"))
-    .where((metric_series.c.latest_at.is_(None)) | (metric_series.c.latest_at <= bindparam("at")))
-    .values(latest_at=bindparam("at"), latest=bindparam("values"))
+_series_of = select(metric_series.c.id, metric_series.c.kind, metric_series.c.name).where(
+    metric_series.c.agent_id == bindparam("agent_id")
 )
-
-
-_series_of = select(metric_series).where(metric_series.c.agent_id == bindparam("agent_id"))
 
 
 async def series_of(conn: AsyncConnection, agent_id: str) -> list[dict[str, Any]]:
@@ -41,9 +36,16 @@ async def insert_samples(conn: AsyncConnection, table: Table, rows: Sequence[dic
     await insert_missing(conn, table, rows, ("series_id", "ts"))
 
 
-async def set_latest(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows of {series_id, at, values}; a series keeps the newest."""
-    await execute_many(conn, _update_latest, rows)
+_latest_of = select(metric_latest.c.doc).where(metric_latest.c.agent_id == bindparam("agent_id"))
+
+
+async def latest_of(conn: AsyncConnection, agent_id: str) -> str | None:
+    rows = await fetch_all(conn, _latest_of, {"agent_id": agent_id})
+    return str(rows[0]["doc"]) if rows else None
+
+
+async def put_latest(conn: AsyncConnection, agent_id: str, doc: str) -> None:
+    await upsert_many(conn, metric_latest, [{"agent_id": agent_id, "doc": doc}], ("agent_id",))
 
 
 async def put_processes(conn: AsyncConnection, row: dict[str, Any]) -> None:
@@ -75,3 +77,4 @@ async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
     await conn.execute(delete(container_samples).where(container_samples.c.series_id.in_(ids)))
     await conn.execute(delete(metric_series).where(metric_series.c.agent_id == agent_id))
     await conn.execute(delete(process_snapshots).where(process_snapshots.c.agent_id == agent_id))
+    await conn.execute(delete(metric_latest).where(metric_latest.c.agent_id == agent_id))

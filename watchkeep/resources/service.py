@@ -86,10 +86,10 @@ CAMEL_CONTAINER = {_camel(name): name for name in CONTAINER_METRICS}
 _CAMEL = {name: _camel(name) for name in (*HOST_METRICS, *CONTAINER_METRICS, "disks")}
 
 
-def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> str:
+def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> dict[str, Any]:
     latest = {_CAMEL[k]: v for k, v in values.items()}
     latest["networkRxBytes"], latest["networkTxBytes"] = counters
-    return msgspec.json.encode(latest).decode()
+    return latest
 
 
 async def record(
@@ -115,51 +115,41 @@ async def record(
         )
     if not wanted:
         return None
-    series = {(row["kind"], row["name"]): row for row in await repo.series_of(conn, agent_id)}
+    series = {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
     missing = [{"agent_id": agent_id, "kind": k, "name": n} for k, n in wanted if (k, n) not in series]
     if missing:
         await repo.add_series(conn, missing)
-        series = {(row["kind"], row["name"]): row for row in await repo.series_of(conn, agent_id)}
+        series = {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
+    stored = await repo.latest_of(conn, agent_id)
+    latest: dict[str, Any] = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
 
-    def previous(kind: str, name: str) -> tuple[int, dict[str, Any] | None]:
-        row = series[(kind, name)]
-        if row["latest_at"] is None or row["latest_at"] >= at_ms or row["latest"] is None:
+    def previous(entry: dict[str, Any] | None) -> tuple[int, dict[str, Any] | None]:
+        if entry is None or entry["at"] >= at_ms:
             return 0, None
-        previous_values: dict[str, Any] = msgspec.json.decode(row["latest"])
-        return at_ms - int(row["latest_at"]), previous_values
+        return at_ms - int(entry["at"]), entry["v"]
 
-    latest_rows: list[dict[str, Any]] = []
+    def newest(entry: dict[str, Any] | None, values: dict[str, Any]) -> dict[str, Any] | None:
+        return {"at": at_ms, "v": values} if entry is None or entry["at"] <= at_ms else entry
+
     host_values: dict[str, Any] | None = None
     if host is not None:
-        series_id = series[(HOST, "")]["id"]
-        elapsed, before = previous(HOST, "")
+        elapsed, before = previous(latest["host"])
         host_values = _host_values(host, before, elapsed)
         disks = msgspec.json.encode([asdict(d) for d in host.disks]).decode() if host.disks else None
-        host_row = {"series_id": series_id, "ts": at_ms, **host_values, "disks": disks}
+        host_row = {"series_id": series[(HOST, "")], "ts": at_ms, **host_values, "disks": disks}
         await repo.insert_samples(conn, host_samples, [host_row])
-        latest = {**host_values, "disks": disks}
-        latest_rows.append(
-            {
-                "series_id": series_id,
-                "at": at_ms,
-                "values": _latest(latest, (host.network_rx_bytes, host.network_tx_bytes)),
-            }
-        )
+        counters = (host.network_rx_bytes, host.network_tx_bytes)
+        latest["host"] = newest(latest["host"], _latest({**host_values, "disks": disks}, counters))
     sample_rows: list[dict[str, Any]] = []
     for sample in containers:
-        series_id = series[(CONTAINER, sample.name)]["id"]
-        elapsed, before = previous(CONTAINER, sample.name)
+        entry = latest["containers"].get(sample.name)
+        elapsed, before = previous(entry)
         values = _container_values(sample, before, elapsed)
-        sample_rows.append({"series_id": series_id, "ts": at_ms, **values})
-        latest_rows.append(
-            {
-                "series_id": series_id,
-                "at": at_ms,
-                "values": _latest(values, (sample.network_rx_bytes, sample.network_tx_bytes)),
-            }
-        )
+        sample_rows.append({"series_id": series[(CONTAINER, sample.name)], "ts": at_ms, **values})
+        counters = (sample.network_rx_bytes, sample.network_tx_bytes)
+        latest["containers"][sample.name] = newest(entry, _latest(values, counters))
     await repo.insert_samples(conn, container_samples, sample_rows)
-    await repo.set_latest(conn, latest_rows)
+    await repo.put_latest(conn, agent_id, msgspec.json.encode(latest).decode())
     return host_values
 
 
@@ -167,11 +157,8 @@ async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
     await repo.delete_for_agent(conn, agent_id)
 
 
-def _public(latest: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = json.loads(latest) if latest else {}
-    values.pop("networkRxBytes", None)
-    values.pop("networkTxBytes", None)
-    return values
+def _public(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in ("networkRxBytes", "networkTxBytes")}
 
 
 class ResourceService:
@@ -180,22 +167,19 @@ class ResourceService:
 
     async def current(self, agent_id: str) -> dict[str, Any]:
         async with self.hub.store.read() as conn:
-            rows = await repo.series_of(conn, agent_id)
+            stored = await repo.latest_of(conn, agent_id)
+        latest: dict[str, Any] = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
         host: dict[str, Any] | None = None
         host_at: int | None = None
-        containers: list[dict[str, Any]] = []
-        for row in sorted(rows, key=lambda r: (r["kind"], r["name"])):
-            if row["latest_at"] is None:
-                continue
-            values = _public(row["latest"])
-            if row["kind"] == HOST:
-                disks = values.pop("disks", None)
-                values["disks"] = [
-                    {_camel(k): v for k, v in disk.items()} for disk in (json.loads(disks) if disks else [])
-                ]
-                host, host_at = values, int(row["latest_at"])
-            else:
-                containers.append({"name": row["name"], "sampledAt": row["latest_at"], **values})
+        if latest["host"] is not None:
+            host = _public(latest["host"]["v"])
+            disks = host.pop("disks", None)
+            host["disks"] = [{_camel(k): v for k, v in disk.items()} for disk in (json.loads(disks) if disks else [])]
+            host_at = int(latest["host"]["at"])
+        containers = [
+            {"name": name, "sampledAt": entry["at"], **_public(entry["v"])}
+            for name, entry in sorted(latest["containers"].items())
+        ]
         return {"host": host, "hostSampledAt": host_at, "containers": containers}
 
     async def history(self, agent_id: str, range_name: str, metric: str, container: str | None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Metric samples. A series is one agent's host or one of its containers; samples are keyed
-by series and integer epoch milliseconds. Each series keeps its latest values (and the
-counters rates are computed from) ready for list views."""
+by series and integer epoch milliseconds. Each agent's latest values of every series (and the
+counters rates are computed from) are kept ready for list views in one document."""
 
 from sqlalchemy import (
     BigInteger,
@@ -23,9 +23,15 @@ metric_series = Table(
     Column("agent_id", String(40), nullable=False),
     Column("kind", String(16), nullable=False),  # host | container
     Column("name", String(255), nullable=False),
-    Column("latest_at", BigInteger),
-    Column("latest", Text),
     UniqueConstraint("agent_id", "kind", "name"),
+)
+
+# {"host": {"at": ms, "v": {...}} | null, "containers": {name: {"at": ms, "v": {...}}}}
+metric_latest = Table(
+    "metric_latest",
+    metadata,
+    Column("agent_id", String(40), primary_key=True),
+    Column("doc", Text, nullable=False),
 )
 
 HOST_METRICS = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import msgspec
-
 from watchkeep.agents.batch import AgentFacts, CheckResult, SampleBatch
 from watchkeep.agents.ingest.times import parse_ms
 from watchkeep.containers.model import ContainerInfo
@@ -69,34 +67,35 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
         dropped_payloads=None if payload.dropped_payloads is None else int(payload.dropped_payloads),
         collector_errors=dict(payload.collector_errors),
     )
+    by_name: dict[str, ContainerInfo] = {}
     for c in payload.containers:
-        batch.containers.append(
-            ContainerInfo(
-                id=c.id,
-                name=c.name,
-                image=c.image,
-                image_id=c.image_id,
-                state=c.state,
-                status=c.status,
-                labels=dict(c.labels),
-                ports=msgspec.to_builtins(c.ports),
-                mounts=msgspec.to_builtins(c.mounts),
-                network_mode=c.network_mode,
-                created_ms=int(c.created * 1000),
-            )
+        info = ContainerInfo(
+            id=c.id,
+            name=c.name,
+            image=c.image,
+            image_id=c.image_id,
+            state=c.state,
+            status=c.status,
+            labels=c.labels,
+            ports=c.ports,
+            mounts=c.mounts,
+            network_mode=c.network_mode,
+            created_ms=int(c.created * 1000),
         )
+        by_name[c.name] = info
+        batch.containers.append(info)
     batch.full_inventory = bool(payload.containers)
-    ids_by_name = {c.name: c.id for c in payload.containers}
     for s in payload.services:
-        batch.containers.append(
-            ContainerInfo(
-                name=s.container_name,
-                id=ids_by_name.get(s.container_name),
-                state=s.state,
-                health=s.health,
-                restart_count=None if s.restart_count is None else int(s.restart_count),
+        restarts = None if s.restart_count is None else int(s.restart_count)
+        known = by_name.get(s.container_name)
+        if known is None:
+            batch.containers.append(
+                ContainerInfo(name=s.container_name, state=s.state, health=s.health, restart_count=restarts)
             )
-        )
+        else:
+            known.health, known.restart_count = s.health, restarts
+            # The inventory's state wins; the stats' state fills in where it has none.
+            known.state = known.state or s.state
         batch.container_samples.append(
             ContainerSample(
                 name=s.container_name,
@@ -158,8 +157,8 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
     if payload.top_processes is not None:
         top = payload.top_processes
         batch.processes = ProcessSnapshot(
-            by_cpu=msgspec.to_builtins(top.by_cpu),
-            by_memory=msgspec.to_builtins(top.by_memory),
-            stats=msgspec.to_builtins(top.stats),
+            by_cpu=top.by_cpu,
+            by_memory=top.by_memory,
+            stats=top.stats,
         )
     return batch

@@ -158,10 +158,14 @@ def upgrade() -> None:
         sa.Column("agent_id", sa.String(length=40), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("latest_at", sa.BigInteger(), nullable=True),
-        sa.Column("latest", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_series")),
         sa.UniqueConstraint("agent_id", "kind", "name", name=op.f("uq_metric_series_agent_id_kind_name")),
+    )
+    op.create_table(
+        "metric_latest",
+        sa.Column("agent_id", sa.String(length=40), nullable=False),
+        sa.Column("doc", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("agent_id", name=op.f("pk_metric_latest")),
     )
     op.create_table(
         "process_snapshots",
@@ -179,6 +183,7 @@ def downgrade() -> None:
     for table in (
         "process_snapshots",
         "metric_series",
+        "metric_latest",
         "host_samples",
         "container_samples",
         "agents",

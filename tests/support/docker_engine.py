@@ -130,4 +130,13 @@ def docker_engine() -> Iterator[DockerEngine]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        _unmount_below(workdir)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _unmount_below(workdir: Path) -> None:
+    """dockerd leaves its default network namespace mounted under its exec root."""
+    prefix = f"{workdir}/"
+    mountpoints = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+    for mountpoint in sorted((m for m in mountpoints if m.startswith(prefix)), reverse=True):
+        subprocess.run(["umount", "-l", mountpoint], capture_output=True, check=False)

@@ -72,6 +72,8 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
             "admin_password": ADMIN_PASSWORD,
             "base_url": "http://hub.test",
             "docker_host": f"unix://{tmp_path / 'no-docker.sock'}",
+            # tests that want the hub to watch its own host turn this on
+            "self_monitor": False,
         }
         values.update(overrides)
         return Settings(**values)

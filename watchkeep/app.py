@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from watchkeep import __version__
 from watchkeep.agents import protocol_routes as agent_protocol_routes
 from watchkeep.agents import routes as agent_routes
+from watchkeep.agents.selfmonitor import SelfMonitor
 from watchkeep.agents.worker import AgentStatusWorker
 from watchkeep.alerts import routes as alerts_routes
 from watchkeep.alerts.service import AlertService
@@ -78,6 +79,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     scheduler.add("outbox", notify.worker.step, interval=settings.outbox_poll_seconds)
     scheduler.add("alerts-evaluate", AlertService(hub).evaluate, interval=settings.alerts_evaluate_seconds)
 
+    # Self-monitoring: the agent's collectors for the hub's own host
+    self_monitor = SelfMonitor(hub) if settings.self_monitor else None
+    if self_monitor is not None:
+        scheduler.add("self-monitor", self_monitor.step, interval=settings.agent_push_interval_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.start()
@@ -101,6 +107,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             if relay is not None:
                 await relay.close()
             await notify.close()
+            if self_monitor is not None:
+                await self_monitor.aclose()
             await store.close()
             log.info("watchkeep stopped; every acknowledged write is committed")
 

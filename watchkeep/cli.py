@@ -6,22 +6,21 @@ import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
 from watchkeep import __version__
-from watchkeep.core.auth.service import AuthService
-from watchkeep.core.clock import SystemClock, rfc3339
+from watchkeep.core.clock import rfc3339
 from watchkeep.core.config import Settings, load_settings
-from watchkeep.core.db import Store
-from watchkeep.core.db.migrate import migrate
-from watchkeep.core.errors import WatchkeepError
-from watchkeep.core.hub import Hub
-from watchkeep.core.logging import configure_logging
+
+# The hub's modules are imported inside the commands that need them, so `watchkeep agent`
+# loads only the agent, the wire protocol and the settings schema.
+if TYPE_CHECKING:
+    from watchkeep.core.auth.service import AuthService
+    from watchkeep.core.hub import Hub
 
 app = typer.Typer(help="watchkeep: a self-hosted monitoring hub.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -193,12 +192,19 @@ def serve(
     digest_window_seconds: Annotated[int | None, typer.Option(help=_help("digest_window_seconds"))] = None,
     webhook_max_failures: Annotated[int | None, typer.Option(help=_help("webhook_max_failures"))] = None,
     alerts_evaluate_seconds: Annotated[float | None, typer.Option(help=_help("alerts_evaluate_seconds"))] = None,
+    self_monitor: Annotated[
+        bool | None, typer.Option("--self-monitor/--no-self-monitor", help=_help("self_monitor"))
+    ] = None,
 ) -> None:
     """Run the hub: API, public pages and background monitors."""
     options = dict(locals())
+    import uvicorn
+
+    from watchkeep.app import create_app
+    from watchkeep.core.logging import configure_logging
+
     settings = _settings(options.pop("config"), **options)
     configure_logging(settings.log_format, settings.log_level)
-    from watchkeep.app import create_app
 
     server = uvicorn.Server(
         uvicorn.Config(
@@ -217,6 +223,11 @@ def serve(
 
 
 async def _with_hub(settings: Settings, action: Callable[[Hub], Awaitable[T]]) -> T:
+    from watchkeep.core.clock import SystemClock
+    from watchkeep.core.db import Store
+    from watchkeep.core.db.migrate import migrate
+    from watchkeep.core.hub import Hub
+
     store = Store(settings.database_url)
     await store.start()
     try:
@@ -227,6 +238,9 @@ async def _with_hub(settings: Settings, action: Callable[[Hub], Awaitable[T]]) -
 
 
 def _run(settings: Settings, action: Callable[[Hub], Awaitable[T]]) -> T:
+    from watchkeep.core.errors import WatchkeepError
+    from watchkeep.core.logging import configure_logging
+
     configure_logging(settings.log_format, "warning")
     try:
         return asyncio.run(_with_hub(settings, action))
@@ -238,6 +252,10 @@ def _run(settings: Settings, action: Callable[[Hub], Awaitable[T]]) -> T:
 @app.command("migrate")
 def migrate_command(config: ConfigOpt = None, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """Apply database migrations and exit."""
+    from watchkeep.core.db import Store
+    from watchkeep.core.db.migrate import migrate
+    from watchkeep.core.logging import configure_logging
+
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
     configure_logging(settings.log_format, "info")
 
@@ -251,6 +269,12 @@ def migrate_command(config: ConfigOpt = None, database_url: DatabaseOpt = None, 
 
     applied = asyncio.run(run())
     console.print("Schema migrated." if applied else "Schema already current.")
+
+
+def _auth(hub: Hub) -> AuthService:
+    from watchkeep.core.auth.service import AuthService
+
+    return AuthService(hub)
 
 
 def _ask_password(confirm: bool = True) -> str:
@@ -273,7 +297,7 @@ def user_create(
     """Create a user."""
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
     secret = password or _ask_password()
-    row = _run(settings, lambda hub: AuthService(hub).create_user(username, secret, role))
+    row = _run(settings, lambda hub: _auth(hub).create_user(username, secret, role))
     console.print(f"Created user {row['username']} ({row['role']}), id {row['id']}")
 
 
@@ -281,7 +305,7 @@ def user_create(
 def user_list(config: ConfigOpt = None, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """List users."""
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
-    rows = _run(settings, lambda hub: AuthService(hub).list_users())
+    rows = _run(settings, lambda hub: _auth(hub).list_users())
     table = Table("id", "username", "role", "created")
     for row in rows:
         table.add_row(row["id"], row["username"], row["role"], rfc3339(row["created_at"]))
@@ -301,7 +325,7 @@ def user_passwd(
     secret = password or _ask_password()
 
     async def action(hub: Hub) -> None:
-        service = AuthService(hub)
+        service = _auth(hub)
         user = await service.user_by_username(username)
         await service.update_user(user["id"], password=secret)
 
@@ -320,7 +344,7 @@ def user_delete(
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
 
     async def action(hub: Hub) -> None:
-        service = AuthService(hub)
+        service = _auth(hub)
         user = await service.user_by_username(username)
         await service.delete_user(user["id"])
 
@@ -342,7 +366,7 @@ def key_create(
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
 
     async def action(hub: Hub) -> str:
-        service = AuthService(hub)
+        service = _auth(hub)
         owner = await service.user_by_username(user)
         return (await service.create_key(owner["id"], name, scope_list)).key
 
@@ -355,7 +379,7 @@ def key_create(
 def key_list(config: ConfigOpt = None, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """List API keys (never the keys themselves)."""
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
-    rows = _run(settings, lambda hub: AuthService(hub).list_keys())
+    rows = _run(settings, lambda hub: _auth(hub).list_keys())
     table = Table("id", "name", "user", "scopes", "prefix", "last used", "revoked")
     for row in rows:
         table.add_row(
@@ -379,8 +403,74 @@ def key_revoke(
 ) -> None:
     """Revoke an API key by id."""
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
-    _run(settings, lambda hub: AuthService(hub).revoke_key(key_id))
+    _run(settings, lambda hub: _auth(hub).revoke_key(key_id))
     console.print(f"Revoked {key_id}.")
+
+
+# --- watchkeep agent -------------------------------------------------------------------------
+
+
+@app.command("agent")
+def agent_command(
+    config: ConfigOpt = None,
+    hub: Annotated[str | None, typer.Option("--hub", help="Hub URL (env WATCHKEEP_HUB).")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Agent token (env WATCHKEEP_AGENT_TOKEN).")] = None,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", help="API key to register with (env WATCHKEEP_API_KEY).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Agent name when registering (env WATCHKEEP_NAME).")] = None,
+    interval: Annotated[
+        float | None, typer.Option(help="Seconds between samples, default 15 (env WATCHKEEP_INTERVAL).")
+    ] = None,
+    spool_dir: Annotated[Path | None, typer.Option(help="Spool directory (env WATCHKEEP_SPOOL_DIR).")] = None,
+    spool_max_bytes: Annotated[
+        int | None, typer.Option(help="Spool size bound (env WATCHKEEP_SPOOL_MAX_BYTES).")
+    ] = None,
+    spool_max_age_seconds: Annotated[
+        int | None, typer.Option(help="Spool age bound (env WATCHKEEP_SPOOL_MAX_AGE_SECONDS).")
+    ] = None,
+    host_root: Annotated[
+        Path | None, typer.Option(help="Host filesystem mount, e.g. /host (env WATCHKEEP_HOST_ROOT).")
+    ] = None,
+    docker_host: Annotated[
+        str | None, typer.Option(help="Docker Engine API address (env WATCHKEEP_DOCKER_HOST, DOCKER_HOST).")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning, error.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Take one sample and exit.")] = False,
+    print_payload: Annotated[bool, typer.Option("--print", help="With --once: print the payload as JSON.")] = False,
+) -> None:
+    """Run the agent: collect host and container metrics and run local checks, push to the hub."""
+    import asyncio
+    import logging
+
+    from watchkeep.agent.config import AgentConfigError, load_agent_settings
+    from watchkeep.agent.main import print_once, run_agent
+
+    overrides = {
+        "hub": hub,
+        "agent_token": token,
+        "api_key": api_key,
+        "name": name,
+        "interval": interval,
+        "spool_dir": spool_dir,
+        "spool_max_bytes": spool_max_bytes,
+        "spool_max_age_seconds": spool_max_age_seconds,
+        "host_root": host_root,
+        "docker_host": docker_host,
+        "log_level": log_level,
+    }
+    try:
+        settings = load_agent_settings(config, **overrides)
+        if not once:
+            settings.require_credentials()
+    except AgentConfigError as exc:
+        console.print(f"[red]Invalid agent settings:[/red] {exc}")
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if once and not print_payload:
+        console.print("[red]--once needs --print[/red]")
+        raise typer.Exit(2)
+    asyncio.run(print_once(settings) if once else run_agent(settings))
 
 
 def main() -> None:

@@ -55,15 +55,16 @@ class RunningHub:
 
 @contextlib.asynccontextmanager
 async def running_hub(
-    settings: Settings, *, clock: Clock | None = None, app: FastAPI | None = None
+    settings: Settings, *, clock: Clock | None = None, app: FastAPI | None = None, port: int = 0
 ) -> AsyncIterator[RunningHub]:
     """Serve `app` (default: `create_app(settings, clock=clock)`); pass an app built beforehand
-    to subscribe to its events before it starts."""
+    to subscribe to its events before it starts. `port` 0 picks a free one; a test restarting
+    "the same" hub passes the earlier port."""
     app = app or create_app(settings, clock=clock)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=0,
+        port=port,
         log_config=None,
         lifespan="on",
         access_log=False,

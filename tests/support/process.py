@@ -81,6 +81,7 @@ def start_serve(
         "WATCHKEEP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WATCHKEEP_DATA_DIR": str(tmp_path / "data"),
         "WATCHKEEP_DOCKER_HOST": f"unix://{tmp_path / 'no-docker.sock'}",
+        "WATCHKEEP_SELF_MONITOR": "false",
     }
     environment.update(env or {})
     command = [WATCHKEEP, "serve", "--port", str(port), "--database-url", database_url, *(args or [])]

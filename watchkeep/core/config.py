@@ -192,6 +192,11 @@ class Settings(BaseSettings):
         15.0, gt=0, description="How often silences, snoozes, maintenance windows and repeats are re-evaluated."
     )
 
+    # Self-monitoring (watchkeep/agents/selfmonitor.py)
+    self_monitor: bool = Field(
+        True, description="Run the agent's collectors in the hub for its own host (false turns it off)."
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -1,0 +1,69 @@
+"""Self-monitoring: the hub runs the agent's collectors in-process for its own host and stores
+the samples through the same ingest service an agent's push goes through, so a new hub shows
+its own machine at once. `WATCHKEEP_SELF_MONITOR=false` turns it off."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from watchkeep import __version__
+from watchkeep.agent.checks import CheckRunner
+from watchkeep.agent.config import LocalChecks
+from watchkeep.agent.docker import DockerCollector
+from watchkeep.agent.hostcollector import HostCollector
+from watchkeep.agent.sampler import Sampler
+from watchkeep.agents.ingest import native
+from watchkeep.agents.ingest.store import IngestService, place_in_time
+from watchkeep.agents.ingest.times import parse_ms
+from watchkeep.agents.schemas import AgentRegister
+from watchkeep.agents.service import AgentService
+from watchkeep.agents.tokens import AgentCredential
+from watchkeep.core.errors import WatchkeepError
+from watchkeep.core.hub import Hub
+
+log = logging.getLogger("watchkeep.selfmonitor")
+
+SELF_AGENT_NAME = "watchkeep hub"
+
+
+class SelfMonitor:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.sampler = Sampler(
+            host=HostCollector(),
+            docker=DockerCollector(hub.settings.docker_host),
+            checks=CheckRunner(LocalChecks()),
+            now=lambda: hub.clock.now_ms() / 1000,
+        )
+        self._credential: AgentCredential | None = None
+
+    async def _agent(self) -> AgentCredential:
+        if self._credential is None:
+            service = AgentService(self.hub)
+            body = AgentRegister(
+                name=SELF_AGENT_NAME, hostname=socket.gethostname(), version=__version__, platform="linux"
+            )
+            registration = await service.register(body)
+            self._credential = await service.credential_for_token(registration.token)
+            log.info("self-monitoring this host as agent %s", registration.agent_id)
+        return self._credential
+
+    async def step(self) -> bool:
+        """Sample this host once and store it; never finds more work than one sample."""
+        credential = await self._agent()
+        service = AgentService(self.hub)
+        try:
+            config = await service.config_for(credential)
+        except WatchkeepError:  # the agent was deleted or rotated: register again next time
+            self._credential = None
+            return False
+        payload = await self.sampler.sample(config)
+        given = parse_ms(payload.timestamp, "timestamp") if payload.timestamp else None
+        at_ms, clamped = place_in_time(self.hub, given)
+        await IngestService(self.hub).store(credential, native.to_batch(payload, at_ms, clamped))
+        return False
+
+    async def aclose(self) -> None:
+        if self.sampler.checks is not None:
+            await self.sampler.checks.aclose()

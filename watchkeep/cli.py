@@ -467,6 +467,8 @@ def agent_command(
         console.print(f"[red]Invalid agent settings:[/red] {exc}")
         raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per request to the hub is noise at the default level; the agent logs what matters.
+    logging.getLogger("httpx2").setLevel(max(logging.WARNING, logging.getLogger().level))
     if once and not print_payload:
         console.print("[red]--once needs --print[/red]")
         raise typer.Exit(2)

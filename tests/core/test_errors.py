@@ -121,6 +121,19 @@ async def test_malformed_json_is_a_validation_error(probed: RunningHub) -> None:
     assert error["message"].startswith("Malformed JSON body")
 
 
+async def test_a_json_body_without_the_json_content_type_says_so(probed: RunningHub) -> None:
+    response = await probed.client().post(
+        "/api/v1/_probe/nested",
+        content=b'{"services": []}',
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["message"] == "The request body must be a JSON object"
+    assert "Content-Type: application/json" in error["hint"]
+
+
 async def test_a_bad_query_value_names_the_parameter(probed: RunningHub) -> None:
     response = await probed.client().get("/agent/_probe/query", params={"limit": "ten"})
     assert response.status_code == 400

@@ -124,6 +124,14 @@ def _from_http_exception(exc: StarletteHTTPException, request: Request) -> Watch
     return WatchkeepError(code, detail, status=exc.status_code, headers=headers)
 
 
+def _json_body_sent_as_something_else(request: Request, errors: Sequence[Any]) -> bool:
+    """A body that never reached the JSON parser (curl -d sends a form content type)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return False
+    return any(tuple(err.get("loc", ())) == ("body",) for err in errors)
+
+
 def internal_error() -> WatchkeepError:
     """What a client sees of a bug: a code and the request id, never the exception text."""
     return WatchkeepError(ErrorCode.INTERNAL, "Internal server error", hint="Quote the requestId when reporting this.")
@@ -136,6 +144,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if _json_body_sent_as_something_else(request, exc.errors()):
+            error = WatchkeepError(
+                ErrorCode.VALIDATION_ERROR,
+                "The request body must be a JSON object",
+                hint="Send it with the header Content-Type: application/json.",
+            )
+            return render_error(error, request.url.path)
         return render_error(from_validation_errors(exc.errors()), request.url.path)
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:

@@ -30,6 +30,7 @@ TOUCH_FIELDS = (
     "server_healthy",
     "dropped_payloads",
     "collector_errors",
+    "ingest_stamp",
 )
 # What a payload changes on its agent: a NULL leaves the stored value.
 _touch = (

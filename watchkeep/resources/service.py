@@ -4,7 +4,7 @@ agent's payload; the reads take a pooled connection."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import msgspec
@@ -31,6 +31,7 @@ RANGES_MS = {
     "30d": 30 * 24 * 3_600_000,
 }
 HISTORY_POINTS = 360
+_encoder = msgspec.json.Encoder()
 
 
 def _rate(current: float | None, previous: Any, elapsed_ms: int) -> float | None:
@@ -93,6 +94,15 @@ def _latest(values: dict[str, Any], counters: tuple[float | None, float | None])
     return latest
 
 
+@dataclass
+class Recorded:
+    """What `record` stored: the host values (for the snapshot event) and the latest-values
+    document as now stored."""
+
+    host: dict[str, Any] | None
+    latest: dict[str, Any] | None
+
+
 async def record(
     conn: AsyncConnection,
     agent_id: str,
@@ -100,8 +110,15 @@ async def record(
     host: HostSample | None,
     containers: list[ContainerSample],
     processes: ProcessSnapshot | None,
-) -> dict[str, Any] | None:
-    """Store one payload's samples. Returns the host values stored (for the snapshot event)."""
+    *,
+    series: dict[tuple[str, str], int] | None = None,
+    latest: dict[str, Any] | None = None,
+) -> Recorded:
+    """Store one payload's samples. `series` (filled in here) and `latest` are what the
+    caller knows to be stored for the agent already (see agents/ingest/memory.py); what is not
+    given is read. `latest` is updated in place."""
+    if series is None:
+        series = {}
     wanted = ([(HOST, "")] if host else []) + [(CONTAINER, c.name) for c in containers]
     if processes is not None:
         await repo.put_processes(
@@ -109,20 +126,22 @@ async def record(
             {
                 "agent_id": agent_id,
                 "ts": at_ms,
-                "by_cpu": msgspec.json.encode(processes.by_cpu).decode(),
-                "by_memory": msgspec.json.encode(processes.by_memory).decode(),
-                "stats": msgspec.json.encode(processes.stats).decode(),
+                "by_cpu": _encoder.encode(processes.by_cpu).decode(),
+                "by_memory": _encoder.encode(processes.by_memory).decode(),
+                "stats": _encoder.encode(processes.stats).decode(),
             },
         )
     if not wanted:
-        return None
-    series = {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
-    missing = [{"agent_id": agent_id, "kind": k, "name": n} for k, n in wanted if (k, n) not in series]
-    if missing:
-        await repo.add_series(conn, missing)
-        series = {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
-    stored = await repo.latest_of(conn, agent_id)
-    latest: dict[str, Any] = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
+        return Recorded(None, latest)
+    if any(key not in series for key in wanted):
+        series.update(await _series_map(conn, agent_id))
+        missing = [{"agent_id": agent_id, "kind": k, "name": n} for k, n in wanted if (k, n) not in series]
+        if missing:
+            await repo.add_series(conn, missing)
+            series.update(await _series_map(conn, agent_id))
+    if latest is None:
+        stored = await repo.latest_of(conn, agent_id)
+        latest = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
 
     def previous(entry: dict[str, Any] | None) -> tuple[int, dict[str, Any] | None]:
         if entry is None or entry["at"] >= at_ms:
@@ -136,22 +155,27 @@ async def record(
     if host is not None:
         elapsed, before = previous(latest["host"])
         host_values = _host_values(host, before, elapsed)
-        disks = msgspec.json.encode([asdict(d) for d in host.disks]).decode() if host.disks else None
+        disks = _encoder.encode([asdict(d) for d in host.disks]).decode() if host.disks else None
         host_row = {"series_id": series[(HOST, "")], "ts": at_ms, **host_values, "disks": disks}
         await repo.insert_samples(conn, host_samples, [host_row])
         counters = (host.network_rx_bytes, host.network_tx_bytes)
         latest["host"] = newest(latest["host"], _latest({**host_values, "disks": disks}, counters))
     sample_rows: list[dict[str, Any]] = []
+    by_name = latest["containers"]
     for sample in containers:
-        entry = latest["containers"].get(sample.name)
+        entry = by_name.get(sample.name)
         elapsed, before = previous(entry)
         values = _container_values(sample, before, elapsed)
         sample_rows.append({"series_id": series[(CONTAINER, sample.name)], "ts": at_ms, **values})
         counters = (sample.network_rx_bytes, sample.network_tx_bytes)
-        latest["containers"][sample.name] = newest(entry, _latest(values, counters))
+        by_name[sample.name] = newest(entry, _latest(values, counters))
     await repo.insert_samples(conn, container_samples, sample_rows)
-    await repo.put_latest(conn, agent_id, msgspec.json.encode(latest).decode())
-    return host_values
+    await repo.put_latest(conn, agent_id, _encoder.encode(latest).decode())
+    return Recorded(host_values, latest)
+
+
+async def _series_map(conn: AsyncConnection, agent_id: str) -> dict[tuple[str, str], int]:
+    return {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:

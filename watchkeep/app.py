@@ -99,6 +99,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # What start-up allocated lives as long as the process: keep it out of the
         # collector's generations, so collections stay short on the hot paths.
         gc.freeze()
+        # Requests allocate many short-lived objects (a payload decodes into hundreds): collect
+        # the young generation every 20,000 allocations instead of 700, which keeps the
+        # collector's share of a request small; reference counting frees nearly all of them.
+        gc.set_threshold(20_000, 50, 100)
         log.info("watchkeep %s serving at %s", __version__, settings.base_url)
         try:
             yield

@@ -6,14 +6,18 @@ committed, so a request that awaits it is answered only after its data is durabl
 
 On SQLite one writer task owns the write connection and group-commits: it takes every unit
 waiting in the queue (up to `batch_size`), runs each in its own SAVEPOINT (so a failing unit
-rolls back alone and gets its own exception) and commits them with one COMMIT. On
-PostgreSQL each unit gets its own transaction from the pool; the server does the rest.
+rolls back alone and gets its own exception) and commits them with one COMMIT. The writer
+never checkpoints the write-ahead log itself (that copies pages and syncs the file, which
+would stall the event loop the writer runs on): a worker thread does, on a connection of
+its own, every `CHECKPOINT_EVERY` commits. On PostgreSQL each unit gets its own transaction
+from the pool; the server does the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,6 +45,7 @@ class _Pending:
 
 
 _STOP = object()
+CHECKPOINT_EVERY = 32  # group commits between two checkpoints of the write-ahead log
 
 
 class Store:
@@ -61,13 +66,17 @@ class Store:
                 max_overflow=0,
                 connect_args={"timeout": 5, "check_same_thread": False},
             )
-            _configure_sqlite(self._write_engine, busy_timeout_ms=5000)
+            _configure_sqlite(self._write_engine, busy_timeout_ms=5000, checkpoints=False)
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
             self._write_engine = self.engine
         self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        self._database = url.database if self.dialect == "sqlite" and url.database != ":memory:" else None
+        self._checkpoint_conn: sqlite3.Connection | None = None
+        self._checkpointing: asyncio.Future[None] | None = None
+        self._commits = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,6 +94,12 @@ class Store:
             await self._queue.put(_STOP)
             await self._writer
             self._writer = None
+        if self._checkpointing is not None:
+            await self._checkpointing
+            self._checkpointing = None
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
         await self.engine.dispose()
         if self._write_engine is not self.engine:
             await self._write_engine.dispose()
@@ -132,8 +147,27 @@ class Store:
                     batch.append(item)
                 if batch:
                     conn = await self._commit_batch(conn, batch)
+                    self._after_commit()
         finally:
             await conn.close()
+
+    def _after_commit(self) -> None:
+        self._commits += 1
+        if self._database is None or self._commits % CHECKPOINT_EVERY:
+            return
+        if self._checkpointing is None or self._checkpointing.done():
+            self._checkpointing = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """Copy committed pages from the write-ahead log into the database (in a worker
+        thread; readers and the writer go on meanwhile)."""
+        try:
+            if self._checkpoint_conn is None:
+                assert self._database is not None
+                self._checkpoint_conn = sqlite3.connect(self._database, timeout=5, check_same_thread=False)
+            self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            log.warning("checkpoint of the write-ahead log failed", exc_info=True)
 
     async def _commit_batch(self, conn: AsyncConnection, batch: list[_Pending]) -> AsyncConnection:
         results: list[tuple[_Pending, Any, BaseException | None]] = []
@@ -166,7 +200,7 @@ class Store:
         return conn
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000, *, checkpoints: bool = True) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -178,6 +212,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000) -> Non
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if not checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -71,13 +72,6 @@ def _host_values(host: HostSample, previous: dict[str, Any] | None, elapsed_ms: 
     return values
 
 
-def _container_values(sample: ContainerSample, previous: dict[str, Any] | None, elapsed_ms: int) -> dict[str, Any]:
-    _fill_rates(sample, previous, elapsed_ms)
-    values = {name: getattr(sample, name) for name in CONTAINER_METRICS if name != "memory_percent"}
-    values["memory_percent"] = _percent(sample.memory_used_mb, sample.memory_limit_mb)
-    return values
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -86,6 +80,13 @@ def _camel(name: str) -> str:
 CAMEL_HOST = {_camel(name): name for name in HOST_METRICS}
 CAMEL_CONTAINER = {_camel(name): name for name in CONTAINER_METRICS}
 _CAMEL = {name: _camel(name) for name in (*HOST_METRICS, *CONTAINER_METRICS, "disks")}
+
+
+# A container sample's stored columns, in the order of its values; its latest values the same,
+# camel-cased, with the counters the next rates are computed from.
+_CONTAINER_COLUMNS = (*(name for name in CONTAINER_METRICS if name != "memory_percent"), "memory_percent")
+_container_stored = attrgetter(*_CONTAINER_COLUMNS[:-1])
+_CONTAINER_LATEST = (*(_CAMEL[name] for name in _CONTAINER_COLUMNS), "networkRxBytes", "networkTxBytes")
 
 
 def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> dict[str, Any]:
@@ -163,12 +164,18 @@ async def record(
     sample_rows: list[dict[str, Any]] = []
     by_name = latest["containers"]
     for sample in containers:
-        entry = by_name.get(sample.name)
+        name = sample.name
+        entry = by_name.get(name)
         elapsed, before = previous(entry)
-        values = _container_values(sample, before, elapsed)
-        sample_rows.append({"series_id": series[(CONTAINER, sample.name)], "ts": at_ms, **values})
-        counters = (sample.network_rx_bytes, sample.network_tx_bytes)
-        by_name[sample.name] = newest(entry, _latest(values, counters))
+        _fill_rates(sample, before, elapsed)
+        values = (*_container_stored(sample), _percent(sample.memory_used_mb, sample.memory_limit_mb))
+        row = dict(zip(_CONTAINER_COLUMNS, values, strict=True))
+        row["series_id"] = series[(CONTAINER, name)]
+        row["ts"] = at_ms
+        sample_rows.append(row)
+        if entry is None or entry["at"] <= at_ms:
+            counters = (sample.network_rx_bytes, sample.network_tx_bytes)
+            by_name[name] = {"at": at_ms, "v": dict(zip(_CONTAINER_LATEST, (*values, *counters), strict=True))}
     await repo.insert_samples(conn, container_samples, sample_rows)
     await repo.put_latest(conn, agent_id, _encoder.encode(latest).decode())
     return Recorded(host_values, latest)

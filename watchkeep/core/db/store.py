@@ -214,6 +214,9 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000, *, che
         cursor.execute("PRAGMA foreign_keys=ON")
         if not checkpoints:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+            # The writer touches the newest pages of every series' index on every payload:
+            # keep them in its own cache rather than reading them back from the file.
+            cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

@@ -83,10 +83,10 @@ _CAMEL = {name: _camel(name) for name in (*HOST_METRICS, *CONTAINER_METRICS, "di
 
 
 # A container sample's stored columns, in the order of its values; its latest values the same,
-# camel-cased, with the counters the next rates are computed from.
+# camel-cased (followed there by the counters the next rates are computed from).
 _CONTAINER_COLUMNS = (*(name for name in CONTAINER_METRICS if name != "memory_percent"), "memory_percent")
 _container_stored = attrgetter(*_CONTAINER_COLUMNS[:-1])
-_CONTAINER_LATEST = (*(_CAMEL[name] for name in _CONTAINER_COLUMNS), "networkRxBytes", "networkTxBytes")
+_CONTAINER_LATEST = tuple(_CAMEL[name] for name in _CONTAINER_COLUMNS)
 
 
 def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> dict[str, Any]:
@@ -163,19 +163,22 @@ async def record(
         latest["host"] = newest(latest["host"], _latest({**host_values, "disks": disks}, counters))
     sample_rows: list[dict[str, Any]] = []
     by_name = latest["containers"]
+    columns, latest_keys, stored_values = _CONTAINER_COLUMNS, _CONTAINER_LATEST, _container_stored
     for sample in containers:
         name = sample.name
         entry = by_name.get(name)
-        elapsed, before = previous(entry)
-        _fill_rates(sample, before, elapsed)
-        values = (*_container_stored(sample), _percent(sample.memory_used_mb, sample.memory_limit_mb))
-        row = dict(zip(_CONTAINER_COLUMNS, values, strict=True))
+        if entry is not None and entry["at"] < at_ms:  # with nothing earlier, no rate
+            _fill_rates(sample, entry["v"], at_ms - int(entry["at"]))
+        used, limit = sample.memory_used_mb, sample.memory_limit_mb
+        values = (*stored_values(sample), None if used is None or not limit else round(used * 100 / limit, 3))
+        row = dict(zip(columns, values, strict=True))
         row["series_id"] = series[(CONTAINER, name)]
         row["ts"] = at_ms
         sample_rows.append(row)
         if entry is None or entry["at"] <= at_ms:
-            counters = (sample.network_rx_bytes, sample.network_tx_bytes)
-            by_name[name] = {"at": at_ms, "v": dict(zip(_CONTAINER_LATEST, (*values, *counters), strict=True))}
+            v = dict(zip(latest_keys, values, strict=True))
+            v["networkRxBytes"], v["networkTxBytes"] = sample.network_rx_bytes, sample.network_tx_bytes
+            by_name[name] = {"at": at_ms, "v": v}
     await repo.insert_samples(conn, container_samples, sample_rows)
     await repo.put_latest(conn, agent_id, _encoder.encode(latest).decode())
     return Recorded(host_values, latest)

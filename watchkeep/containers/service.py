@@ -27,16 +27,16 @@ async def apply(
     *,
     full: bool,
     at_ms: int,
-    written: bytes | None = None,
-) -> bytes | None:
+    written: list[ContainerInfo] | None = None,
+) -> list[ContainerInfo] | None:
     """Upsert the reported containers. A container reported by name only is matched to the
     known container of that name. With `full`, containers missing from the report are removed.
 
-    Returns the encoded inventory when `full` (None otherwise). `written` is that of the
-    last full inventory written for the agent, when nothing else has changed its containers
-    since: an equal inventory only marks the stored containers seen at `at_ms`, which leaves
-    the same rows as writing it again."""
-    inventory = _encoder.encode(containers) if full else None
+    Returns the inventory when `full` (None otherwise). `written` is the last full inventory
+    written for the agent, when nothing else has changed its containers since: an equal
+    inventory only marks the stored containers seen at `at_ms`, which leaves the same rows as
+    writing it again."""
+    inventory = containers if full else None
     if inventory is not None and inventory == written:
         await repo.mark_seen(conn, agent_id, at_ms)
         return inventory

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeep.agents.batch import CheckResult
+from watchkeep.containers.model import ContainerInfo
 from watchkeep.core.hub import Hub
 
 MAX_AGENTS = 100_000
@@ -26,10 +28,10 @@ class AgentMemory:
     series: dict[tuple[str, str], int] = field(default_factory=dict)
     # the decoded document of the latest values, as stored
     latest: dict[str, Any] | None = None
-    # the encoded inventory last written in full (None: unknown, write it)
-    containers: bytes | None = None
-    # the encoded check results last written
-    checks: bytes | None = None
+    # the inventory last written in full (None: unknown, write it)
+    containers: list[ContainerInfo] | None = None
+    # the check results last written
+    checks: list[CheckResult] | None = None
 
 
 class IngestMemory:

@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.agents import repository as repo
@@ -71,9 +70,6 @@ def _check_rows(agent_id: str, batch: SampleBatch) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-_encoder = msgspec.json.Encoder()
-
-
 class IngestService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -81,7 +77,7 @@ class IngestService:
     async def store(self, credential: AgentCredential, batch: SampleBatch) -> Stored:
         agent_id = credential.agent_id
         now = self.hub.clock.now_ms()
-        checks = _encoder.encode(batch.checks) if batch.checks else None
+        checks = batch.checks or None
         remembered = ingest_memory(self.hub)
 
         async def unit(conn: AsyncConnection) -> tuple[Stored, list[Event]]:

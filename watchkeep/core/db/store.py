@@ -6,11 +6,13 @@ committed, so a request that awaits it is answered only after its data is durabl
 
 On SQLite one writer task owns the write connection and group-commits: it takes every unit
 waiting in the queue (up to `batch_size`), runs each in its own SAVEPOINT (so a failing unit
-rolls back alone and gets its own exception) and commits them with one COMMIT. The writer
-never checkpoints the write-ahead log itself (that copies pages and syncs the file, which
-would stall the event loop the writer runs on): a worker thread does, on a connection of
-its own, every `CHECKPOINT_EVERY` commits. On PostgreSQL each unit gets its own transaction
-from the pool; the server does the rest.
+rolls back alone and gets its own exception) and commits them with one COMMIT. Checkpoints
+of the write-ahead log (copying its pages into the database and syncing the file) would
+stall the event loop the writer runs on: a worker thread runs them, on a connection of its
+own, every `CHECKPOINT_EVERY` commits. Only a checkpoint taken by the writer lets the log
+start over (the thread's never catch up with a busy writer), so the writer still takes one
+once the log holds `WRITER_CHECKPOINT_PAGES` pages; by then there is little left to copy.
+On PostgreSQL each unit gets its own transaction from the pool; the server does the rest.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ class _Pending:
 
 
 _STOP = object()
-CHECKPOINT_EVERY = 32  # group commits between two checkpoints of the write-ahead log
+CHECKPOINT_EVERY = 16  # group commits between two checkpoints of the write-ahead log, in a thread
+# The writer's own checkpoint, in pages of log: rarely needed, and then short (the thread has
+# copied nearly everything), it lets the log start over from its beginning.
+WRITER_CHECKPOINT_PAGES = 8000
 
 
 class Store:
@@ -66,7 +71,7 @@ class Store:
                 max_overflow=0,
                 connect_args={"timeout": 5, "check_same_thread": False},
             )
-            _configure_sqlite(self._write_engine, busy_timeout_ms=5000, checkpoints=False)
+            _configure_sqlite(self._write_engine, busy_timeout_ms=5000, writer=True)
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
             self._write_engine = self.engine
@@ -200,7 +205,7 @@ class Store:
         return conn
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000, *, checkpoints: bool = True) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000, *, writer: bool = False) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -212,8 +217,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000, *, che
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        if not checkpoints:
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        if writer:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
             # The writer touches the newest pages of every series' index on every payload:
             # keep them in its own cache rather than reading them back from the file.
             cursor.execute("PRAGMA cache_size=-32768")

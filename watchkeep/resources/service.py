@@ -168,7 +168,11 @@ async def record(
         name = sample.name
         entry = by_name.get(name)
         if entry is not None and entry["at"] < at_ms:  # with nothing earlier, no rate
-            _fill_rates(sample, entry["v"], at_ms - int(entry["at"]))
+            before, elapsed = entry["v"], at_ms - int(entry["at"])
+            if sample.network_rx_bytes_per_sec is None:
+                sample.network_rx_bytes_per_sec = _rate(sample.network_rx_bytes, before.get("networkRxBytes"), elapsed)
+            if sample.network_tx_bytes_per_sec is None:
+                sample.network_tx_bytes_per_sec = _rate(sample.network_tx_bytes, before.get("networkTxBytes"), elapsed)
         used, limit = sample.memory_used_mb, sample.memory_limit_mb
         values = (*stored_values(sample), None if used is None or not limit else round(used * 100 / limit, 3))
         row = dict(zip(columns, values, strict=True))

@@ -9,7 +9,7 @@ from watchkeep.containers.model import ContainerInfo
 from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckResult:
     kind: str  # http | tcp | cert
     container_name: str

@@ -53,7 +53,8 @@ async def ingest(request: Request) -> Response:
     return await run_idempotent(hub, request, handle)
 
 
-router.routes.append(Route("/api/metrics/ingest", ingest, methods=["POST"]))
+# Plain routes, mounted ahead of the routers (app.py): the router tries routes in order.
+routes = [Route("/api/metrics/ingest", ingest, methods=["POST"])]
 
 
 @router.get("/api/agent/config", summary="What the hub wants this agent to collect and check")

@@ -17,7 +17,14 @@ async def insert_agent(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(insert(agents).values(**row))
 
 
-_get = select(agents).where(agents.c.id == bindparam("agent_id"))
+# What a payload's write unit needs of its agent's row.
+_get = select(
+    agents.c.name,
+    agents.c.status,
+    agents.c.token_generation,
+    agents.c.last_payload_at,
+    agents.c.ingest_stamp,
+).where(agents.c.id == bindparam("agent_id"))
 _get_for_update = _get.with_for_update()
 TOUCH_FIELDS = (
     "last_heartbeat_at",
@@ -30,6 +37,7 @@ TOUCH_FIELDS = (
     "server_healthy",
     "dropped_payloads",
     "collector_errors",
+    "ingest_stamp",
 )
 # What a payload changes on its agent: a NULL leaves the stored value.
 _touch = (
@@ -44,7 +52,8 @@ _touch = (
 
 
 async def get_locked(conn: AsyncConnection, agent_id: str) -> dict[str, Any] | None:
-    """The agent's row, locked against concurrent payloads until the transaction ends."""
+    """What a payload needs of the agent's row (name, status, token generation, newest
+    payload time, ingest stamp), locked against concurrent payloads until the transaction ends."""
     statement = _get if conn.dialect.name == "sqlite" else _get_for_update
     rows = await fetch_all(conn, statement, {"agent_id": agent_id})
     return rows[0] if rows else None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.agents import repository as repo
 from watchkeep.agents import tokens
+from watchkeep.agents.ingest.memory import ingest_memory
 from watchkeep.agents.schemas import AgentConfigUpdate, AgentCreate, AgentRegister, AgentUpdate
 from watchkeep.agents.status import Status, status_at
 from watchkeep.containers import service as containers
@@ -305,6 +306,8 @@ class AgentService:
             await repo.delete_agent(conn, agent_id)
 
         await self.store.write(unit)
+        # Only tidiness: a row created again has no stamp, so no memory would match it.
+        ingest_memory(self.hub).forget(agent_id)
 
     # configuration
 

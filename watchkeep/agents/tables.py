@@ -48,6 +48,9 @@ agents = Table(
     Column("collector_errors", Text, nullable=False),
     Column("uptime_seconds", Float),
     Column("server_healthy", Boolean),
+    # Changed by every stored payload: tells a hub whether its memory of this agent's
+    # stored rows is still current (agents/ingest/memory.py).
+    Column("ingest_stamp", String(32)),
 )
 
 agent_signing_keys = Table(

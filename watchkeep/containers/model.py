@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class ContainerInfo:
     name: str
     id: str | None = None  # None: matched by name to a known container, or the name becomes the id

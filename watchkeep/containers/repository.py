@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -59,6 +59,21 @@ async def remove_unseen(conn: AsyncConnection, agent_id: str, at_ms: int) -> Non
     """Forget the agent's containers last seen before an inventory taken at `at_ms`: those
     the inventory lists were just marked seen at `at_ms`."""
     await execute_many(conn, _remove_unseen, [{"agent_id": agent_id, "at_ms": at_ms}])
+
+
+_mark_seen = (
+    update(agent_containers)
+    .where(
+        agent_containers.c.agent_id == bindparam("seen_agent_id"),
+        agent_containers.c.last_seen_at <= bindparam("seen_at"),
+    )
+    .values(last_seen_at=bindparam("seen_at"))
+)
+
+
+async def mark_seen(conn: AsyncConnection, agent_id: str, at_ms: int) -> None:
+    """Mark every container of the agent seen at `at_ms` (unless seen later)."""
+    await execute_many(conn, _mark_seen, [{"seen_agent_id": agent_id, "seen_at": at_ms}])
 
 
 async def list_containers(conn: AsyncConnection, agent_id: str | None = None) -> list[RowMapping]:

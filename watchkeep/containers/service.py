@@ -13,16 +13,33 @@ from watchkeep.containers import repository as repo
 from watchkeep.containers.model import ContainerInfo
 from watchkeep.core.hub import Hub
 
+_encoder = msgspec.json.Encoder()
+
 
 def _json(value: object) -> str | None:
-    return None if value is None else msgspec.json.encode(value).decode()
+    return None if value is None else _encoder.encode(value).decode()
 
 
 async def apply(
-    conn: AsyncConnection, agent_id: str, containers: list[ContainerInfo], *, full: bool, at_ms: int
-) -> None:
+    conn: AsyncConnection,
+    agent_id: str,
+    containers: list[ContainerInfo],
+    *,
+    full: bool,
+    at_ms: int,
+    written: list[ContainerInfo] | None = None,
+) -> list[ContainerInfo] | None:
     """Upsert the reported containers. A container reported by name only is matched to the
-    known container of that name. With `full`, containers missing from the report are removed."""
+    known container of that name. With `full`, containers missing from the report are removed.
+
+    Returns the inventory when `full` (None otherwise). `written` is the last full inventory
+    written for the agent, when nothing else has changed its containers since: an equal
+    inventory only marks the stored containers seen at `at_ms`, which leaves the same rows as
+    writing it again."""
+    inventory = containers if full else None
+    if inventory is not None and inventory == written:
+        await repo.mark_seen(conn, agent_id, at_ms)
+        return inventory
     known: dict[str, str] | None = None
     rows: list[dict[str, Any]] = []
     for info in containers:
@@ -62,6 +79,7 @@ async def apply(
     await repo.upsert(conn, list(merged.values()))
     if full:
         await repo.remove_unseen(conn, agent_id, at_ms)
+    return inventory
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
@@ -56,13 +56,16 @@ Relay = Callable[[Event], None]
 
 class EventBus:
     def __init__(self, stream_buffer: int = 1000) -> None:
-        self._handlers: list[Handler] = []
+        self._handlers: list[tuple[Handler, frozenset[str] | None]] = []
         self._streams: set[asyncio.Queue[Event]] = set()
         self._stream_buffer = stream_buffer
         self._relay: Relay | None = None
 
-    def subscribe(self, handler: Handler) -> None:
-        self._handlers.append(handler)
+    def subscribe(self, handler: Handler, types: Iterable[str] | None = None) -> None:
+        """Call `handler` with every event published here, or with those of `types` only
+        (the others skip it without a call: events such as `resource.snapshot` come with
+        every stored payload)."""
+        self._handlers.append((handler, None if types is None else frozenset(types)))
 
     def attach_relay(self, relay: Relay | None) -> None:
         """Send every event published here to the other replicas too (or stop, with None)."""
@@ -70,7 +73,9 @@ class EventBus:
 
     async def publish(self, *events: Event) -> None:
         for event in events:
-            for handler in self._handlers:
+            for handler, types in self._handlers:
+                if types is not None and event.type not in types:
+                    continue
                 try:
                     await handler(event)
                 except Exception:

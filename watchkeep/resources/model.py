@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class DiskSample:
     mount: str
     used_gb: float
@@ -17,7 +17,7 @@ class DiskSample:
     fstype: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class HostSample:
     """One reading of a host. Network figures come either as rates or as cumulative byte
     counters; counters are turned into rates against the previous reading."""
@@ -55,7 +55,7 @@ class HostSample:
     processes_zombie: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ContainerSample:
     """One reading of a container, named by the container's name (stable across re-creation)."""
 
@@ -71,7 +71,7 @@ class ContainerSample:
     block_write_mb: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcessSnapshot:
     """The top processes; each part holds anything msgspec encodes to JSON."""
 

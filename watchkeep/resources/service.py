@@ -4,7 +4,8 @@ agent's payload; the reads take a pooled connection."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -31,6 +32,7 @@ RANGES_MS = {
     "30d": 30 * 24 * 3_600_000,
 }
 HISTORY_POINTS = 360
+_encoder = msgspec.json.Encoder()
 
 
 def _rate(current: float | None, previous: Any, elapsed_ms: int) -> float | None:
@@ -70,13 +72,6 @@ def _host_values(host: HostSample, previous: dict[str, Any] | None, elapsed_ms: 
     return values
 
 
-def _container_values(sample: ContainerSample, previous: dict[str, Any] | None, elapsed_ms: int) -> dict[str, Any]:
-    _fill_rates(sample, previous, elapsed_ms)
-    values = {name: getattr(sample, name) for name in CONTAINER_METRICS if name != "memory_percent"}
-    values["memory_percent"] = _percent(sample.memory_used_mb, sample.memory_limit_mb)
-    return values
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -87,10 +82,26 @@ CAMEL_CONTAINER = {_camel(name): name for name in CONTAINER_METRICS}
 _CAMEL = {name: _camel(name) for name in (*HOST_METRICS, *CONTAINER_METRICS, "disks")}
 
 
+# A container sample's stored columns, in the order of its values; its latest values the same,
+# camel-cased (followed there by the counters the next rates are computed from).
+_CONTAINER_COLUMNS = (*(name for name in CONTAINER_METRICS if name != "memory_percent"), "memory_percent")
+_container_stored = attrgetter(*_CONTAINER_COLUMNS[:-1])
+_CONTAINER_LATEST = tuple(_CAMEL[name] for name in _CONTAINER_COLUMNS)
+
+
 def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> dict[str, Any]:
     latest = {_CAMEL[k]: v for k, v in values.items()}
     latest["networkRxBytes"], latest["networkTxBytes"] = counters
     return latest
+
+
+@dataclass
+class Recorded:
+    """What `record` stored: the host values (for the snapshot event) and the latest-values
+    document as now stored."""
+
+    host: dict[str, Any] | None
+    latest: dict[str, Any] | None
 
 
 async def record(
@@ -100,8 +111,15 @@ async def record(
     host: HostSample | None,
     containers: list[ContainerSample],
     processes: ProcessSnapshot | None,
-) -> dict[str, Any] | None:
-    """Store one payload's samples. Returns the host values stored (for the snapshot event)."""
+    *,
+    series: dict[tuple[str, str], int] | None = None,
+    latest: dict[str, Any] | None = None,
+) -> Recorded:
+    """Store one payload's samples. `series` (filled in here) and `latest` are what the
+    caller knows to be stored for the agent already (see agents/ingest/memory.py); what is not
+    given is read. `latest` is updated in place."""
+    if series is None:
+        series = {}
     wanted = ([(HOST, "")] if host else []) + [(CONTAINER, c.name) for c in containers]
     if processes is not None:
         await repo.put_processes(
@@ -109,20 +127,22 @@ async def record(
             {
                 "agent_id": agent_id,
                 "ts": at_ms,
-                "by_cpu": msgspec.json.encode(processes.by_cpu).decode(),
-                "by_memory": msgspec.json.encode(processes.by_memory).decode(),
-                "stats": msgspec.json.encode(processes.stats).decode(),
+                "by_cpu": _encoder.encode(processes.by_cpu).decode(),
+                "by_memory": _encoder.encode(processes.by_memory).decode(),
+                "stats": _encoder.encode(processes.stats).decode(),
             },
         )
     if not wanted:
-        return None
-    series = {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
-    missing = [{"agent_id": agent_id, "kind": k, "name": n} for k, n in wanted if (k, n) not in series]
-    if missing:
-        await repo.add_series(conn, missing)
-        series = {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
-    stored = await repo.latest_of(conn, agent_id)
-    latest: dict[str, Any] = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
+        return Recorded(None, latest)
+    if any(key not in series for key in wanted):
+        series.update(await _series_map(conn, agent_id))
+        missing = [{"agent_id": agent_id, "kind": k, "name": n} for k, n in wanted if (k, n) not in series]
+        if missing:
+            await repo.add_series(conn, missing)
+            series.update(await _series_map(conn, agent_id))
+    if latest is None:
+        stored = await repo.latest_of(conn, agent_id)
+        latest = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
 
     def previous(entry: dict[str, Any] | None) -> tuple[int, dict[str, Any] | None]:
         if entry is None or entry["at"] >= at_ms:
@@ -136,22 +156,40 @@ async def record(
     if host is not None:
         elapsed, before = previous(latest["host"])
         host_values = _host_values(host, before, elapsed)
-        disks = msgspec.json.encode([asdict(d) for d in host.disks]).decode() if host.disks else None
+        disks = _encoder.encode([asdict(d) for d in host.disks]).decode() if host.disks else None
         host_row = {"series_id": series[(HOST, "")], "ts": at_ms, **host_values, "disks": disks}
         await repo.insert_samples(conn, host_samples, [host_row])
         counters = (host.network_rx_bytes, host.network_tx_bytes)
         latest["host"] = newest(latest["host"], _latest({**host_values, "disks": disks}, counters))
     sample_rows: list[dict[str, Any]] = []
+    by_name = latest["containers"]
+    columns, latest_keys, stored_values = _CONTAINER_COLUMNS, _CONTAINER_LATEST, _container_stored
     for sample in containers:
-        entry = latest["containers"].get(sample.name)
-        elapsed, before = previous(entry)
-        values = _container_values(sample, before, elapsed)
-        sample_rows.append({"series_id": series[(CONTAINER, sample.name)], "ts": at_ms, **values})
-        counters = (sample.network_rx_bytes, sample.network_tx_bytes)
-        latest["containers"][sample.name] = newest(entry, _latest(values, counters))
+        name = sample.name
+        entry = by_name.get(name)
+        if entry is not None and entry["at"] < at_ms:  # with nothing earlier, no rate
+            before, elapsed = entry["v"], at_ms - int(entry["at"])
+            if sample.network_rx_bytes_per_sec is None:
+                sample.network_rx_bytes_per_sec = _rate(sample.network_rx_bytes, before.get("networkRxBytes"), elapsed)
+            if sample.network_tx_bytes_per_sec is None:
+                sample.network_tx_bytes_per_sec = _rate(sample.network_tx_bytes, before.get("networkTxBytes"), elapsed)
+        used, limit = sample.memory_used_mb, sample.memory_limit_mb
+        values = (*stored_values(sample), None if used is None or not limit else round(used * 100 / limit, 3))
+        row = dict(zip(columns, values, strict=True))
+        row["series_id"] = series[(CONTAINER, name)]
+        row["ts"] = at_ms
+        sample_rows.append(row)
+        if entry is None or entry["at"] <= at_ms:
+            v = dict(zip(latest_keys, values, strict=True))
+            v["networkRxBytes"], v["networkTxBytes"] = sample.network_rx_bytes, sample.network_tx_bytes
+            by_name[name] = {"at": at_ms, "v": v}
     await repo.insert_samples(conn, container_samples, sample_rows)
-    await repo.put_latest(conn, agent_id, msgspec.json.encode(latest).decode())
-    return host_values
+    await repo.put_latest(conn, agent_id, _encoder.encode(latest).decode())
+    return Recorded(host_values, latest)
+
+
+async def _series_map(conn: AsyncConnection, agent_id: str) -> dict[tuple[str, str], int]:
+    return {(row["kind"], row["name"]): row["id"] for row in await repo.series_of(conn, agent_id)}
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:

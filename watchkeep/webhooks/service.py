@@ -25,7 +25,7 @@ from watchkeep.notify.urlpolicy import validate_url
 from watchkeep.webhooks import repository as repo
 from watchkeep.webhooks.schemas import WebhookIn
 from watchkeep.webhooks.signing import signed_headers
-from watchkeep.webhooks.subscriptions import enabled_subscriptions, forget_subscriptions
+from watchkeep.webhooks.subscriptions import forget_subscriptions, subscriptions_for
 
 log = logging.getLogger("watchkeep.webhooks")
 
@@ -57,11 +57,6 @@ def body_for(delivery_id: str, event_type: str, at_ms: int, data: dict[str, Any]
         {"id": delivery_id, "type": event_type, "timestamp": rfc3339(at_ms), "data": camel(data)},
         separators=(",", ":"),
     )
-
-
-def wants(row: RowMapping, event_type: str) -> bool:
-    types: list[str] = json.loads(row["event_types"])
-    return "*" in types or event_type in types
 
 
 class WebhookService:
@@ -178,7 +173,7 @@ class WebhookService:
 
     async def on_event(self, event: Event) -> None:
         """Queue `event` for every enabled subscription that asked for its type."""
-        targets = [w for w in await enabled_subscriptions(self.store) if wants(w, event.type)]
+        targets = await subscriptions_for(self.store, event.type)
         if not targets:
             return
         now = self.hub.clock.now_ms()

@@ -8,6 +8,7 @@ deleted elsewhere within that second gets nothing sent."""
 
 from __future__ import annotations
 
+import json
 import time
 import weakref
 
@@ -24,6 +25,8 @@ class _Enabled:
         self.rows: list[RowMapping] | None = None
         self.read_at = 0.0
         self.generation = 0
+        # event type → the rows of `rows` that want it
+        self.wanted: dict[str, list[RowMapping]] = {}
 
 
 _by_store: weakref.WeakKeyDictionary[Store, _Enabled] = weakref.WeakKeyDictionary()
@@ -46,12 +49,31 @@ async def enabled_subscriptions(store: Store) -> list[RowMapping]:
     async with store.read() as conn:
         rows = await repo.list_webhooks(conn, enabled_only=True)
     if entry.generation == generation:  # no change was made while reading
-        entry.rows, entry.read_at = rows, now
+        entry.rows, entry.read_at, entry.wanted = rows, now, {}
     return rows
+
+
+def wants(row: RowMapping, event_type: str) -> bool:
+    types: list[str] = json.loads(row["event_types"])
+    return "*" in types or event_type in types
+
+
+async def subscriptions_for(store: Store, event_type: str) -> list[RowMapping]:
+    """The enabled subscriptions that want events of `event_type` (every stored payload of
+    every agent asks, so the answer is kept with the list)."""
+    rows = await enabled_subscriptions(store)
+    entry = _entry(store)
+    if entry.rows is not rows:  # read just now, not kept
+        return [row for row in rows if wants(row, event_type)]
+    found = entry.wanted.get(event_type)
+    if found is None:
+        found = entry.wanted[event_type] = [row for row in rows if wants(row, event_type)]
+    return found
 
 
 def forget_subscriptions(store: Store) -> None:
     """Called after a subscription changed through this process."""
     entry = _entry(store)
     entry.rows = None
+    entry.wanted = {}
     entry.generation += 1

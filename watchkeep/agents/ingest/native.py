@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from watchkeep.agents.batch import AgentFacts, CheckResult, SampleBatch
-from watchkeep.agents.ingest.times import parse_ms
+from watchkeep.agents.ingest.times import parse_ms, parsed_ms
 from watchkeep.containers.model import ContainerInfo
 from watchkeep.protocol.ingest import IngestPayload
 from watchkeep.resources.model import ContainerSample, DiskSample, HostSample, ProcessSnapshot
@@ -33,10 +33,6 @@ _HOST_FIELDS = {
     "tcp_close_wait": "tcp_close_wait",
     "tcp_total": "tcp_total",
 }
-
-
-def _mb_to_bytes(value: float | None) -> float | None:
-    return None if value is None else value * MB
 
 
 def _host(payload: IngestPayload) -> HostSample | None:
@@ -96,14 +92,15 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
             known.health, known.restart_count = s.health, restarts
             # The inventory's state wins; the stats' state fills in where it has none.
             known.state = known.state or s.state
+        rx, tx = s.network_rx_mb, s.network_tx_mb
         batch.container_samples.append(
             ContainerSample(
                 name=s.container_name,
                 cpu_percent=s.cpu_percent,
                 memory_used_mb=s.memory_used_mb,
                 memory_limit_mb=s.memory_limit_mb,
-                network_rx_bytes=_mb_to_bytes(s.network_rx_mb),
-                network_tx_bytes=_mb_to_bytes(s.network_tx_mb),
+                network_rx_bytes=None if rx is None else rx * MB,
+                network_tx_bytes=None if tx is None else tx * MB,
                 block_read_mb=s.block_read_mb,
                 block_write_mb=s.block_write_mb,
             )
@@ -111,7 +108,10 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
     for index, h in enumerate(payload.service_health_checks):
         checked_at = at_ms
         if h.checked_at:
-            checked_at = parse_ms(h.checked_at, f"serviceHealthChecks[{index}].checkedAt")
+            parsed = parsed_ms(h.checked_at)
+            if parsed is None:  # names the field
+                parsed = parse_ms(h.checked_at, f"serviceHealthChecks[{index}].checkedAt")
+            checked_at = parsed
         batch.checks.append(
             CheckResult(
                 kind="http",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.agents import repository as repo
 from watchkeep.agents.batch import SampleBatch
+from watchkeep.agents.ingest.memory import AgentMemory, ingest_memory, new_stamp
 from watchkeep.agents.tokens import AgentCredential
 from watchkeep.containers import service as containers
 from watchkeep.core.errors import unauthorized
@@ -76,15 +77,21 @@ class IngestService:
     async def store(self, credential: AgentCredential, batch: SampleBatch) -> Stored:
         agent_id = credential.agent_id
         now = self.hub.clock.now_ms()
-        check_rows = _check_rows(agent_id, batch)
+        checks = batch.checks or None
+        remembered = ingest_memory(self.hub)
 
         async def unit(conn: AsyncConnection) -> tuple[Stored, list[Event]]:
             row = await repo.get_locked(conn, agent_id)
             if row is None or int(row["token_generation"]) != credential.generation:
                 raise unauthorized("Invalid agent credential", hint="The agent was deleted or its token rotated.")
+            memory = remembered.take(agent_id, row["ingest_stamp"])
             newest = row["last_payload_at"]
             replay = newest is not None and batch.at_ms < newest
-            values: dict[str, Any] = {}
+            if replay:
+                # A payload stored in its place in time merges into what is stored: write it all.
+                memory = AgentMemory()
+            memory.stamp = new_stamp()
+            values: dict[str, Any] = {"ingest_stamp": memory.stamp}
             if batch.heartbeat:
                 values["last_heartbeat_at"] = now
             if not replay:
@@ -105,13 +112,30 @@ class IngestService:
             if row["status"] != "online" and await repo.mark_online(conn, agent_id, now):
                 events.append(AgentOnline(agent_id=agent_id, name=row["name"], last_seen_ms=now, at_ms=now))
             if batch.containers or batch.full_inventory:
-                await containers.apply(
-                    conn, agent_id, batch.containers, full=batch.full_inventory and not replay, at_ms=batch.at_ms
+                memory.containers = await containers.apply(
+                    conn,
+                    agent_id,
+                    batch.containers,
+                    full=batch.full_inventory and not replay,
+                    at_ms=batch.at_ms,
+                    written=memory.containers,
                 )
-            host = await resources.record(
-                conn, agent_id, batch.at_ms, batch.host, batch.container_samples, batch.processes
+            recorded = await resources.record(
+                conn,
+                agent_id,
+                batch.at_ms,
+                batch.host,
+                batch.container_samples,
+                batch.processes,
+                series=memory.series,
+                latest=memory.latest,
             )
-            await repo.put_checks(conn, check_rows)
+            memory.latest = recorded.latest
+            if checks is not None and checks != memory.checks:
+                # The same results written again would change nothing: skip them.
+                await repo.put_checks(conn, _check_rows(agent_id, batch))
+                memory.checks = checks
+            host = recorded.host
             if host is not None and not replay:
                 events.append(
                     ResourceSnapshot(
@@ -124,6 +148,7 @@ class IngestService:
                         at_ms=batch.at_ms,
                     )
                 )
+            remembered.keep(agent_id, memory)
             return Stored(agent_id, batch.at_ms, batch.clamped, batch.row_count, replay), events
 
         stored, events = await self.hub.store.write(unit)

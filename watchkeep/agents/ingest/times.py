@@ -17,6 +17,11 @@ def parse_ms(value: str, field: str) -> int:
     return ms
 
 
+def parsed_ms(value: str) -> int | None:
+    """`parse_ms` without the error: None for an impossible date."""
+    return _parse(value)
+
+
 @lru_cache(maxsize=4096)
 def _parse(value: str) -> int | None:
     # Agents repeat the same check times across payloads: remembering them is cheap.

@@ -63,10 +63,29 @@ _dbapi.__dict__.update({k: v for k, v in vars(sqlite3).items() if not k.startswi
 _dbapi.connect = _connect  # type: ignore[attr-defined]
 
 
+def _raw(connection: Any, sql: str) -> None:
+    cursor = sqlite3.Cursor(connection.connection.dbapi_connection)
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
+
+
 class InlineSQLiteDialect(SQLiteDialect_pysqlite):
     driver = "watchkeep_inline"
     is_async = True
     supports_statement_cache = True
+
+    # Savepoints straight on sqlite3: the writer opens one per write unit, and the engine
+    # would compile each SAVEPOINT statement anew.
+    def do_savepoint(self, connection: Any, name: str) -> None:
+        _raw(connection, f'SAVEPOINT "{name}"')
+
+    def do_release_savepoint(self, connection: Any, name: str) -> None:
+        _raw(connection, f'RELEASE SAVEPOINT "{name}"')
+
+    def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
+        _raw(connection, f'ROLLBACK TO SAVEPOINT "{name}"')
 
     @classmethod
     def import_dbapi(cls) -> Any:

@@ -6,14 +6,20 @@ committed, so a request that awaits it is answered only after its data is durabl
 
 On SQLite one writer task owns the write connection and group-commits: it takes every unit
 waiting in the queue (up to `batch_size`), runs each in its own SAVEPOINT (so a failing unit
-rolls back alone and gets its own exception) and commits them with one COMMIT. On
-PostgreSQL each unit gets its own transaction from the pool; the server does the rest.
+rolls back alone and gets its own exception) and commits them with one COMMIT. Checkpoints
+of the write-ahead log (copying its pages into the database and syncing the file) would
+stall the event loop the writer runs on: a worker thread runs them, on a connection of its
+own, every `CHECKPOINT_EVERY` commits. Only a checkpoint taken by the writer lets the log
+start over (the thread's never catch up with a busy writer), so the writer still takes one
+once the log holds `WRITER_CHECKPOINT_PAGES` pages; by then there is little left to copy.
+On PostgreSQL each unit gets its own transaction from the pool; the server does the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,6 +47,10 @@ class _Pending:
 
 
 _STOP = object()
+CHECKPOINT_EVERY = 16  # group commits between two checkpoints of the write-ahead log, in a thread
+# The writer's own checkpoint, in pages of log: rarely needed, and then short (the thread has
+# copied nearly everything), it lets the log start over from its beginning.
+WRITER_CHECKPOINT_PAGES = 8000
 
 
 class Store:
@@ -61,13 +71,17 @@ class Store:
                 max_overflow=0,
                 connect_args={"timeout": 5, "check_same_thread": False},
             )
-            _configure_sqlite(self._write_engine, busy_timeout_ms=5000)
+            _configure_sqlite(self._write_engine, busy_timeout_ms=5000, writer=True)
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
             self._write_engine = self.engine
         self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        self._database = url.database if self.dialect == "sqlite" and url.database != ":memory:" else None
+        self._checkpoint_conn: sqlite3.Connection | None = None
+        self._checkpointing: asyncio.Future[None] | None = None
+        self._commits = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,6 +99,12 @@ class Store:
             await self._queue.put(_STOP)
             await self._writer
             self._writer = None
+        if self._checkpointing is not None:
+            await self._checkpointing
+            self._checkpointing = None
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
         await self.engine.dispose()
         if self._write_engine is not self.engine:
             await self._write_engine.dispose()
@@ -132,8 +152,27 @@ class Store:
                     batch.append(item)
                 if batch:
                     conn = await self._commit_batch(conn, batch)
+                    self._after_commit()
         finally:
             await conn.close()
+
+    def _after_commit(self) -> None:
+        self._commits += 1
+        if self._database is None or self._commits % CHECKPOINT_EVERY:
+            return
+        if self._checkpointing is None or self._checkpointing.done():
+            self._checkpointing = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """Copy committed pages from the write-ahead log into the database (in a worker
+        thread; readers and the writer go on meanwhile)."""
+        try:
+            if self._checkpoint_conn is None:
+                assert self._database is not None
+                self._checkpoint_conn = sqlite3.connect(self._database, timeout=5, check_same_thread=False)
+            self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            log.warning("checkpoint of the write-ahead log failed", exc_info=True)
 
     async def _commit_batch(self, conn: AsyncConnection, batch: list[_Pending]) -> AsyncConnection:
         results: list[tuple[_Pending, Any, BaseException | None]] = []
@@ -166,7 +205,7 @@ class Store:
         return conn
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000, *, writer: bool = False) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -178,6 +217,11 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000) -> Non
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if writer:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
+            # The writer touches the newest pages of every series' index on every payload:
+            # keep them in its own cache rather than reading them back from the file.
+            cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

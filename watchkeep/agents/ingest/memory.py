@@ -1,0 +1,64 @@
+"""What this hub remembers of each agent's stored rows, so that a payload rewrites only what
+changed: the metric series ids, the latest values, and the container inventory and check
+results as last written.
+
+The memory is a hint, checked against the database in every write unit. Every stored payload
+writes a fresh random stamp on its agent's row; a hub trusts its memory of an agent only
+while the row still carries the stamp this hub wrote with it. A payload stored by another
+replica, a rolled-back unit, or an agent deleted and created again (a new row, with no
+stamp) all make it a miss, and a miss writes everything, as if nothing were remembered."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchkeep.agents.batch import CheckResult
+from watchkeep.containers.model import ContainerInfo
+from watchkeep.core.hub import Hub
+
+MAX_AGENTS = 100_000
+
+
+@dataclass
+class AgentMemory:
+    stamp: str = ""
+    # (kind, name) → metric series id
+    series: dict[tuple[str, str], int] = field(default_factory=dict)
+    # the decoded document of the latest values, as stored
+    latest: dict[str, Any] | None = None
+    # the inventory last written in full (None: unknown, write it)
+    containers: list[ContainerInfo] | None = None
+    # the check results last written
+    checks: list[CheckResult] | None = None
+
+
+class IngestMemory:
+    def __init__(self) -> None:
+        self._agents: dict[str, AgentMemory] = {}
+
+    def take(self, agent_id: str, stored_stamp: str | None) -> AgentMemory:
+        """The memory of the agent, removed while a unit works on it (so a unit that fails
+        leaves none behind); an empty one unless it matches the stamp stored on the row."""
+        memory = self._agents.pop(agent_id, None)
+        if memory is None or stored_stamp is None or memory.stamp != stored_stamp:
+            return AgentMemory()
+        return memory
+
+    def keep(self, agent_id: str, memory: AgentMemory) -> None:
+        if len(self._agents) >= MAX_AGENTS:
+            self._agents.clear()
+        self._agents[agent_id] = memory
+
+    def forget(self, agent_id: str) -> None:
+        self._agents.pop(agent_id, None)
+
+
+def new_stamp() -> str:
+    return secrets.token_hex(16)
+
+
+def ingest_memory(hub: Hub) -> IngestMemory:
+    found: IngestMemory = hub.__dict__.setdefault("_ingest_memory", IngestMemory())
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Table, bindparam, cast, delete, func, literal, select
+from sqlalchemy import ColumnElement, Float, Table, bindparam, cast, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import RowMapping
@@ -84,18 +84,23 @@ async def processes_of(conn: AsyncConnection, agent_id: str) -> RowMapping | Non
     return (await conn.execute(query)).mappings().first()
 
 
-async def history(
-    conn: AsyncConnection, table: Table, series_id: int, column: str, since: int, bucket_ms: int
+async def _bucket_averages(
+    conn: AsyncConnection, table: Table, value: ColumnElement[Any], key: ColumnElement[bool], since: int, bucket_ms: int
 ) -> list[tuple[int, float]]:
-    value = table.c[column]
     bucket = ((table.c.ts // bucket_ms) * bucket_ms).label("bucket")
     query = (
         select(bucket, func.avg(value))
-        .where(table.c.series_id == series_id, table.c.ts >= since, value.is_not(None))
+        .where(key, table.c.ts >= since, value.is_not(None))
         .group_by(bucket)
         .order_by(bucket)
     )
     return [(int(t), float(v)) for t, v in (await conn.execute(query)).all()]
+
+
+async def history(
+    conn: AsyncConnection, table: Table, series_id: int, column: str, since: int, bucket_ms: int
+) -> list[tuple[int, float]]:
+    return await _bucket_averages(conn, table, table.c[column], table.c.series_id == series_id, since, bucket_ms)
 
 
 async def container_history(
@@ -106,14 +111,7 @@ async def container_history(
     table = container_sample_sets
     samples = table.c.samples if conn.dialect.name == "sqlite" else cast(table.c.samples, JSONB)
     value = cast(samples.op("->")(literal(container)).op("->>")(literal(index)), Float)
-    bucket = ((table.c.ts // bucket_ms) * bucket_ms).label("bucket")
-    query = (
-        select(bucket, func.avg(value))
-        .where(table.c.agent_id == agent_id, table.c.ts >= since, value.is_not(None))
-        .group_by(bucket)
-        .order_by(bucket)
-    )
-    return [(int(t), float(v)) for t, v in (await conn.execute(query)).all()]
+    return await _bucket_averages(conn, table, value, table.c.agent_id == agent_id, since, bucket_ms)
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tests.agents.support import NATIVE_EXAMPLE, PUSH_EXAMPLE, REPORT_EXAMPLE, bearer, create_agent, rows_mentioning
 from tests.support.hub import RunningHub
-from watchkeep.resources.tables import container_samples, host_samples, metric_series
+from watchkeep.resources.tables import container_sample_sets, host_samples, metric_series
 
 
 async def _series_of(hub: RunningHub, agent_id: str) -> list[int]:
@@ -27,16 +27,16 @@ async def test_deleting_an_agent_leaves_no_row_of_it_in_any_table(hub: RunningHu
         assert (await hub.admin.put(f"/api/v1/agents/{agent['id']}/config", json={"services": []})).is_success
     series = await _series_of(hub, doomed["id"])
     assert len(series) == 3  # the host, "example" and "nginx-prod"
-    assert {"agents", "agent_containers", "agent_checks", "metric_series", "process_snapshots"} <= set(
-        await rows_mentioning(hub, doomed["id"])
-    )
+    mentioned = {"agents", "agent_containers", "agent_checks", "metric_series", "process_snapshots"}
+    assert mentioned | {"container_sample_sets"} <= set(await rows_mentioning(hub, doomed["id"]))
 
     assert (await hub.admin.delete(f"/api/v1/agents/{doomed['id']}")).status_code == 204
 
     assert await rows_mentioning(hub, doomed["id"]) == {}
     async with hub.hub.store.read() as conn:
-        for table in (host_samples, container_samples):
-            assert (await conn.execute(select(table).where(table.c.series_id.in_(series)))).all() == []
+        assert (await conn.execute(select(host_samples).where(host_samples.c.series_id.in_(series)))).all() == []
+        sets = select(container_sample_sets).where(container_sample_sets.c.agent_id == doomed["id"])
+        assert (await conn.execute(sets)).all() == []
     assert {"agents", "agent_containers", "agent_checks", "metric_series", "process_snapshots"} <= set(
         await rows_mentioning(hub, kept["id"])
     )

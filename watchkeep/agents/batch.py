@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from watchkeep.containers.model import ContainerInfo
 from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
 
 
-@dataclass(slots=True)
-class CheckResult:
+class CheckResult(msgspec.Struct):
     kind: str  # http | tcp | cert
     container_name: str
     target: str

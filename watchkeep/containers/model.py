@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 
-@dataclass(slots=True)
-class ContainerInfo:
+
+class ContainerInfo(msgspec.Struct):
     name: str
     id: str | None = None  # None: matched by name to a known container, or the name becomes the id
     image: str | None = None

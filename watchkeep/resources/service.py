@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -15,12 +15,7 @@ from watchkeep.core.errors import validation_error
 from watchkeep.core.hub import Hub
 from watchkeep.resources import repository as repo
 from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
-from watchkeep.resources.tables import (
-    CONTAINER_METRICS,
-    HOST_METRICS,
-    container_samples,
-    host_samples,
-)
+from watchkeep.resources.tables import CONTAINER_METRICS, HOST_METRICS, host_samples
 
 HOST = "host"
 CONTAINER = "container"
@@ -82,11 +77,14 @@ CAMEL_CONTAINER = {_camel(name): name for name in CONTAINER_METRICS}
 _CAMEL = {name: _camel(name) for name in (*HOST_METRICS, *CONTAINER_METRICS, "disks")}
 
 
-# A container sample's stored columns, in the order of its values; its latest values the same,
-# camel-cased (followed there by the counters the next rates are computed from).
+# A container sample's values in the order they are computed (memory_percent last); stored in
+# the order of CONTAINER_METRICS, and camel-cased in the latest values (followed there by the
+# counters the next rates are computed from).
 _CONTAINER_COLUMNS = (*(name for name in CONTAINER_METRICS if name != "memory_percent"), "memory_percent")
 _container_stored = attrgetter(*_CONTAINER_COLUMNS[:-1])
 _CONTAINER_LATEST = tuple(_CAMEL[name] for name in _CONTAINER_COLUMNS)
+_STORED_ORDER = itemgetter(*(_CONTAINER_COLUMNS.index(name) for name in CONTAINER_METRICS))
+CONTAINER_INDEX = {name: index for index, name in enumerate(CONTAINER_METRICS)}
 
 
 def _latest(values: dict[str, Any], counters: tuple[float | None, float | None]) -> dict[str, Any]:
@@ -161,9 +159,9 @@ async def record(
         await repo.insert_samples(conn, host_samples, [host_row])
         counters = (host.network_rx_bytes, host.network_tx_bytes)
         latest["host"] = newest(latest["host"], _latest({**host_values, "disks": disks}, counters))
-    sample_rows: list[dict[str, Any]] = []
+    packed: dict[str, tuple[float | None, ...]] = {}
     by_name = latest["containers"]
-    columns, latest_keys, stored_values = _CONTAINER_COLUMNS, _CONTAINER_LATEST, _container_stored
+    latest_keys, stored_values, stored_order = _CONTAINER_LATEST, _container_stored, _STORED_ORDER
     for sample in containers:
         name = sample.name
         entry = by_name.get(name)
@@ -175,15 +173,14 @@ async def record(
                 sample.network_tx_bytes_per_sec = _rate(sample.network_tx_bytes, before.get("networkTxBytes"), elapsed)
         used, limit = sample.memory_used_mb, sample.memory_limit_mb
         values = (*stored_values(sample), None if used is None or not limit else round(used * 100 / limit, 3))
-        row = dict(zip(columns, values, strict=True))
-        row["series_id"] = series[(CONTAINER, name)]
-        row["ts"] = at_ms
-        sample_rows.append(row)
+        if name not in packed:  # a container sampled twice in one payload: the first counts
+            packed[name] = stored_order(values)
         if entry is None or entry["at"] <= at_ms:
             v = dict(zip(latest_keys, values, strict=True))
             v["networkRxBytes"], v["networkTxBytes"] = sample.network_rx_bytes, sample.network_tx_bytes
             by_name[name] = {"at": at_ms, "v": v}
-    await repo.insert_samples(conn, container_samples, sample_rows)
+    if packed:
+        await repo.insert_sample_set(conn, agent_id, at_ms, _encoder.encode(packed).decode())
     await repo.put_latest(conn, agent_id, _encoder.encode(latest).decode())
     return Recorded(host_values, latest)
 
@@ -231,15 +228,15 @@ class ResourceService:
         bucket_ms = max(1000, span // HISTORY_POINTS)
         since = self.hub.clock.now_ms() - span
         kind, name = (CONTAINER, container) if container is not None else (HOST, "")
-        table = container_samples if container is not None else host_samples
         async with self.hub.store.read() as conn:
             series = {(r["kind"], r["name"]): r["id"] for r in await repo.series_of(conn, agent_id)}
             series_id = series.get((kind, name))
-            points = (
-                await repo.history(conn, table, series_id, names[metric], since, bucket_ms)
-                if series_id is not None
-                else []
-            )
+            points: list[tuple[int, float]] = []
+            if series_id is not None and container is not None:
+                index = CONTAINER_INDEX[names[metric]]
+                points = await repo.container_history(conn, agent_id, container, index, since, bucket_ms)
+            elif series_id is not None:
+                points = await repo.history(conn, host_samples, series_id, names[metric], since, bucket_ms)
         return {"points": points, "bucketSeconds": bucket_ms // 1000}
 
     async def processes(self, agent_id: str) -> dict[str, Any] | None:

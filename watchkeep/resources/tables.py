@@ -87,13 +87,17 @@ host_samples = Table(
     PrimaryKeyConstraint("series_id", "ts"),
 )
 
-container_samples = Table(
-    "container_samples",
+# One row per agent and time: the samples of all the agent's containers at that time, as a JSON
+# object {container name: [value of each of CONTAINER_METRICS, in that order]}. A payload's
+# container samples are one row appended at the end of its agent's rows (one row per container
+# and series would be written into as many places of a series-ordered index).
+container_sample_sets = Table(
+    "container_sample_sets",
     metadata,
-    Column("series_id", Integer, nullable=False),
+    Column("agent_id", String(40), nullable=False),
     Column("ts", BigInteger, nullable=False),
-    *(Column(name, Float) for name in CONTAINER_METRICS),
-    PrimaryKeyConstraint("series_id", "ts"),
+    Column("samples", Text, nullable=False),
+    PrimaryKeyConstraint("agent_id", "ts"),
 )
 
 # The latest top-process snapshot of each agent.

@@ -128,7 +128,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.heartbeat_deadlines = deadlines
     app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
-    app.state.capabilities = {"users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime", "agents"}
+    app.state.capabilities = {
+        *("users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"),
+        *("agents", "heartbeats"),
+        *("alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"),
+    }
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -144,7 +148,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)
-    app.state.capabilities |= {"alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"}
     return app
 
 

@@ -103,6 +103,10 @@ async def test_the_edition_names_every_capability(hub: RunningHub) -> None:
     assert body["edition"] == "community"
     assert list(body["features"]) == list(CAPABILITIES)
     assert body["features"]["users"] is True
+    assert body["features"]["agents"] is True
+    assert body["features"]["heartbeats"] is True
+    # Not built yet, so reported off rather than claimed.
+    assert body["features"]["statusPage"] is False
     assert all(isinstance(v, bool) for v in body["features"].values())
 
 

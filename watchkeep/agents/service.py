@@ -45,8 +45,7 @@ class _Caches:
 
 
 def caches(hub: Hub) -> _Caches:
-    found: _Caches = hub.__dict__.setdefault("_agent_caches", _Caches())
-    return found
+    return hub.local(_Caches)
 
 
 def identity(name: str, hostname: str | None) -> str:

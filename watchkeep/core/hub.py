@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 
@@ -13,6 +13,8 @@ from watchkeep.core.config import Settings
 from watchkeep.core.db import Store
 from watchkeep.core.events import EventBus
 from watchkeep.core.ratelimit import FailureCounter, RateLimiter
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Hub:
     bus: EventBus = field(default_factory=EventBus)
     limiter: RateLimiter | None = None
     login_failures: FailureCounter | None = None
+    _locals: dict[type[Any], Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.limiter is None:
@@ -31,6 +34,14 @@ class Hub:
             self.login_failures = FailureCounter(
                 self.clock, self.settings.login_max_failures, self.settings.login_window_seconds
             )
+
+    def local(self, kind: type[T]) -> T:
+        """This hub process's one instance of `kind`, made on first use: where a domain keeps
+        what it remembers in memory (caches that are hints, never the only copy of a fact)."""
+        found = self._locals.get(kind)
+        if found is None:
+            found = self._locals[kind] = kind()
+        return cast(T, found)
 
 
 def get_hub(request: Request) -> Hub:

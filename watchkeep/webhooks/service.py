@@ -96,7 +96,7 @@ class WebhookService:
         try:
             return await self.store.write(unit)
         finally:
-            forget_subscriptions(self.store)
+            forget_subscriptions(self.hub)
 
     async def update(self, webhook_id: str, body: WebhookIn) -> RowMapping:
         await self._check(body)
@@ -122,7 +122,7 @@ class WebhookService:
         try:
             return await self.store.write(unit)
         finally:
-            forget_subscriptions(self.store)
+            forget_subscriptions(self.hub)
 
     async def delete(self, webhook_id: str) -> None:
         async def unit(conn: AsyncConnection) -> None:
@@ -133,7 +133,7 @@ class WebhookService:
         try:
             await self.store.write(unit)
         finally:
-            forget_subscriptions(self.store)
+            forget_subscriptions(self.hub)
 
     async def get(self, webhook_id: str) -> RowMapping:
         async with self.store.read() as conn:
@@ -173,7 +173,7 @@ class WebhookService:
 
     async def on_event(self, event: Event) -> None:
         """Queue `event` for every enabled subscription that asked for its type."""
-        targets = await subscriptions_for(self.store, event.type)
+        targets = await subscriptions_for(self.hub, event.type)
         if not targets:
             return
         now = self.hub.clock.now_ms()
@@ -232,7 +232,7 @@ class WebhookDeliverer:
 
         disabled_after = await self.hub.store.write(unit)
         if disabled_after is not None:
-            forget_subscriptions(self.hub.store)
+            forget_subscriptions(self.hub)
             log.warning("webhook %s disabled after %d failed deliveries in a row", webhook_id, disabled_after)
             await self.hub.bus.publish(
                 WebhookDisabled(webhook_id=webhook_id, consecutive_failures=disabled_after, last_error=error, at_ms=now)

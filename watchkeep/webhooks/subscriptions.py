@@ -1,7 +1,7 @@
 """The enabled webhook subscriptions, as the event subscriber sees them.
 
 Every event on the bus asks which subscriptions want it, thousands of times a second on the
-ping path, so the list is read from the database at most once a second per store. A change
+ping path, so each hub reads the list from the database at most once a second. A change
 made through this process is seen at once (it clears the list); one made on another replica
 within a second. Delivery checks the subscription again, so a subscription disabled or
 deleted elsewhere within that second gets nothing sent."""
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-import weakref
 
 from sqlalchemy.engine import RowMapping
 
-from watchkeep.core.db import Store
+from watchkeep.core.hub import Hub
 from watchkeep.webhooks import repository as repo
 
 FRESH_SECONDS = 1.0
@@ -29,24 +28,14 @@ class _Enabled:
         self.wanted: dict[str, list[RowMapping]] = {}
 
 
-_by_store: weakref.WeakKeyDictionary[Store, _Enabled] = weakref.WeakKeyDictionary()
-
-
-def _entry(store: Store) -> _Enabled:
-    entry = _by_store.get(store)
-    if entry is None:
-        entry = _by_store[store] = _Enabled()
-    return entry
-
-
-async def enabled_subscriptions(store: Store) -> list[RowMapping]:
-    entry = _entry(store)
+async def enabled_subscriptions(hub: Hub) -> list[RowMapping]:
+    entry = hub.local(_Enabled)
     # Freshness of a cache, not a business time: the monotonic clock, not the hub's.
     now = time.monotonic()
     if entry.rows is not None and now - entry.read_at <= FRESH_SECONDS:
         return entry.rows
     generation = entry.generation
-    async with store.read() as conn:
+    async with hub.store.read() as conn:
         rows = await repo.list_webhooks(conn, enabled_only=True)
     if entry.generation == generation:  # no change was made while reading
         entry.rows, entry.read_at, entry.wanted = rows, now, {}
@@ -58,11 +47,11 @@ def wants(row: RowMapping, event_type: str) -> bool:
     return "*" in types or event_type in types
 
 
-async def subscriptions_for(store: Store, event_type: str) -> list[RowMapping]:
+async def subscriptions_for(hub: Hub, event_type: str) -> list[RowMapping]:
     """The enabled subscriptions that want events of `event_type` (every stored payload of
     every agent asks, so the answer is kept with the list)."""
-    rows = await enabled_subscriptions(store)
-    entry = _entry(store)
+    rows = await enabled_subscriptions(hub)
+    entry = hub.local(_Enabled)
     if entry.rows is not rows:  # read just now, not kept
         return [row for row in rows if wants(row, event_type)]
     found = entry.wanted.get(event_type)
@@ -71,9 +60,9 @@ async def subscriptions_for(store: Store, event_type: str) -> list[RowMapping]:
     return found
 
 
-def forget_subscriptions(store: Store) -> None:
+def forget_subscriptions(hub: Hub) -> None:
     """Called after a subscription changed through this process."""
-    entry = _entry(store)
+    entry = hub.local(_Enabled)
     entry.rows = None
     entry.wanted = {}
     entry.generation += 1

@@ -60,5 +60,4 @@ def new_stamp() -> str:
 
 
 def ingest_memory(hub: Hub) -> IngestMemory:
-    found: IngestMemory = hub.__dict__.setdefault("_ingest_memory", IngestMemory())
-    return found
+    return hub.local(IngestMemory)

@@ -11,39 +11,15 @@ process's high-water mark (VmHWM), start-up included."""
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx2
 import psutil
-
-BIN = Path(sys.executable).parent
-WATCHKEEP = str(BIN / "watchkeep")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_healthy(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("hub did not start")
+from serve import WATCHKEEP, serving
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -93,41 +69,19 @@ def main() -> None:
     parser.add_argument("--default-duration", type=float, default=90.0)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
-        port = _free_port()
-        hub = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "WATCHKEEP_DATA_DIR": data, "WATCHKEEP_SELF_MONITOR": "false"}
         database = f"sqlite:///{data}/watchkeep.db"
-        serve = subprocess.Popen(
-            [
-                WATCHKEEP,
-                "serve",
-                "--port",
-                str(port),
-                "--database-url",
-                database,
-                "--admin-password",
-                "bench-password-1",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_healthy(hub)
+        with serving(database, data, self_monitor="false") as hub:
             created = subprocess.run(
                 [WATCHKEEP, "key", "create", "--name", "bench", "--scopes", "admin", "--database-url", database],
-                capture_output=True, text=True, env=env, check=True,
+                capture_output=True, text=True, env=hub.env, check=True,
             )  # fmt: skip
             key = created.stdout.strip().splitlines()[-1]
             response = httpx2.post(
-                f"{hub}/api/v1/agents", json={"name": "bench"}, headers={"X-API-Key": key}, timeout=10
+                f"{hub.url}/api/v1/agents", json={"name": "bench"}, headers={"X-API-Key": key}, timeout=10
             )
             agent = response.json()
-            fast = _measure(hub, key, agent, env, 1.0, options.duration)
-            default = _measure(hub, key, agent, env, 15.0, options.default_duration)
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(30)
+            fast = _measure(hub.url, key, agent, hub.env, 1.0, options.duration)
+            default = _measure(hub.url, key, agent, hub.env, 15.0, options.default_duration)
     print(
         f"agent at 1 s: {fast[0]:.2f} % of one core, peak RSS {fast[1]:.1f} MB over {options.duration:.0f} s"
         f" · at 15 s (default): {default[0]:.2f} % of one core, peak RSS {default[1]:.1f} MB"

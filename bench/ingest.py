@@ -15,21 +15,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import secrets
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx2
 import psutil
+from serve import ADMIN_PASSWORD, DEFAULT_POSTGRES, Serve, postgres_database, serving
 
-ADMIN_PASSWORD = "bench-admin-password"
-WATCHKEEP = str(Path(sys.executable).with_name("watchkeep"))
+# The agents post as fast as answers come back: far over any per-agent limit.
+HUB_SETTINGS = {"log_level": "warning", "agent_rate_limit_per_minute": "0"}
 
 
 def payload(seq: int, services: int = 20) -> bytes:
@@ -136,28 +133,8 @@ class Connection:
         self.writer.close()
 
 
-def start_hub(database_url: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "WATCHKEEP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "WATCHKEEP_DATA_DIR": data_dir,
-        "WATCHKEEP_LOG_LEVEL": "warning",
-        "WATCHKEEP_AGENT_RATE_LIMIT_PER_MINUTE": "0",
-        "WATCHKEEP_DOCKER_HOST": f"unix://{data_dir}/no-docker.sock",
-    }
-    command = [WATCHKEEP, "serve", "--port", str(port), "--database-url", database_url]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-
-
 async def create_agents(base: str, count: int) -> list[str]:
     async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
-        for _ in range(300):
-            try:
-                if (await client.get("/api/v1/health")).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
         login = await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
         csrf = {"X-CSRF-Token": login.json()["csrfToken"]}
         tokens = []
@@ -192,54 +169,47 @@ async def drive(port: int, tokens: list[str], seconds: float) -> tuple[int, list
     return len(latencies), latencies, failures
 
 
-async def run(database_url: str, agents: int, seconds: float, port: int) -> str:
-    with tempfile.TemporaryDirectory() as data_dir:
-        hub = start_hub(database_url, port, data_dir)
-        try:
-            tokens = await create_agents(f"http://127.0.0.1:{port}", agents)
-            await drive(port, tokens, 2)  # warm-up
-            cpu_before = psutil.Process(hub.pid).cpu_times()
-            count, latencies, failures = await drive(port, tokens, seconds)
-            cpu_after = psutil.Process(hub.pid).cpu_times()
-        finally:
-            hub.terminate()
-            hub.wait(30)
+async def measure(hub: Serve, agents: int, seconds: float) -> tuple[int, list[float], int, float]:
+    tokens = await create_agents(hub.url, agents)
+    await drive(hub.port, tokens, 2)  # warm-up
+    process = psutil.Process(hub.process.pid)
+    before = process.cpu_times()
+    count, latencies, failures = await drive(hub.port, tokens, seconds)
+    after = process.cpu_times()
+    return count, latencies, failures, after.user + after.system - before.user - before.system
+
+
+def run(database_url: str, agents: int, seconds: float) -> str:
+    with tempfile.TemporaryDirectory() as data_dir, serving(database_url, data_dir, **HUB_SETTINGS) as hub:
+        count, latencies, failures, hub_cpu_seconds = asyncio.run(measure(hub, agents, seconds))
     latencies.sort()
     rate = count / seconds
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99)] * 1000
-    hub_cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / count * 1000
+    hub_cpu = hub_cpu_seconds / count * 1000
     return (
         f"{rate:,.0f} payloads/s p50 {p50:.1f} ms p99 {p99:.1f} ms failures {failures} hub-cpu {hub_cpu:.2f} ms/payload"
     )
 
 
-async def main() -> None:
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "sqlite"):
-            result = await run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds, 18_431)
+            result = run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds)
             print(f"sqlite: {result}", file=sys.stderr)
             parts.append(f"sqlite: {result}")
         if args.only in (None, "postgresql"):
-            name = f"bench_ingest_{secrets.token_hex(4)}"
-            admin = await asyncpg.connect(args.postgres)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-                result = await run(url, args.agents, args.seconds, 18_432)
-                parts.append(f"postgresql: {result}")
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
+            with postgres_database(args.postgres) as url:
+                parts.append(f"postgresql: {run(url, args.agents, args.seconds)}")
     print(f"ingest agents={args.agents} services=20 containers=20 seconds={args.seconds:g} | " + " | ".join(parts))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

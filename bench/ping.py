@@ -13,60 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx2
 import uvloop
+from serve import ADMIN_PASSWORD, DEFAULT_POSTGRES, postgres_database, serving
 from sqlalchemy.engine import make_url
-
-ROOT = Path(__file__).resolve().parent.parent
-WATCHKEEP = str(Path(sys.executable).with_name("watchkeep"))
-PASSWORD = "bench-password-1"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start_hub(database_url: str, data_dir: Path, log_level: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "WATCHKEEP_ADMIN_PASSWORD": PASSWORD,
-        "WATCHKEEP_DATA_DIR": str(data_dir),
-        "WATCHKEEP_DOCKER_HOST": f"unix://{data_dir / 'no-docker.sock'}",
-        "WATCHKEEP_LOG_LEVEL": log_level,
-        "WATCHKEEP_HEARTBEAT_PING_RATE_LIMIT_PER_MINUTE": "100000000",
-    }
-    command = [WATCHKEEP, "serve", "--port", str(port), "--database-url", database_url]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx2.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the hub did not start")
 
 
 def _create_monitors(url: str, count: int) -> list[str]:
     with httpx2.Client(base_url=url, timeout=30) as client:
-        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
         login.raise_for_status()
         headers = {"X-CSRF-Token": login.json()["csrfToken"]}
         uuids = []
@@ -121,27 +80,12 @@ async def _drive(url: str, uuids: list[str], seconds: float, connections: int) -
 
 
 def run(database_url: str, data_dir: Path, args: argparse.Namespace) -> tuple[float, float, float]:
-    process, url = _start_hub(database_url, data_dir, args.log_level)
-    try:
-        uuids = _create_monitors(url, args.monitors)
+    # The single benchmark client would hit the per-address ping limit.
+    limits = {"heartbeat_ping_rate_limit_per_minute": "100000000"}
+    with serving(database_url, data_dir, log_level=args.log_level, **limits) as hub:
+        uuids = _create_monitors(hub.url, args.monitors)
         # uvloop keeps the client's own cost low: it shares the machine with the hub.
-        return uvloop.run(_drive(url, uuids, args.seconds, args.connections))
-    finally:
-        process.terminate()
-        process.wait(30)
-
-
-async def _postgres_database(admin_url: str, drop: str | None = None) -> str:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        if drop:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{drop}"')
-            return drop
-        name = f"wk_bench_{secrets.token_hex(4)}"
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        return name
-    finally:
-        await conn.close()
+        return uvloop.run(_drive(hub.url, uuids, args.seconds, args.connections))
 
 
 def main() -> None:
@@ -149,7 +93,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--monitors", type=int, default=100)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
@@ -159,13 +103,9 @@ def main() -> None:
             rate, p50, p99 = run(f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args)
             parts.append(f"sqlite: {rate:,.0f} pings/s p50 {p50:.1f} ms p99 {p99:.1f} ms")
         if args.only in (None, "postgresql"):
-            name = asyncio.run(_postgres_database(args.postgres))
-            try:
-                url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+            with postgres_database(args.postgres) as url:
                 rate, p50, p99 = run(url, Path(tmp), args)
-                parts.append(f"postgresql: {rate:,.0f} pings/s p50 {p50:.1f} ms p99 {p99:.1f} ms")
-            finally:
-                asyncio.run(_postgres_database(args.postgres, drop=name))
+            parts.append(f"postgresql: {rate:,.0f} pings/s p50 {p50:.1f} ms p99 {p99:.1f} ms")
     print(
         f"ping monitors={args.monitors} connections={args.connections} seconds={args.seconds:g} | " + " | ".join(parts)
     )

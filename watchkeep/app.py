@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -26,11 +28,16 @@ from watchkeep.core.clock import Clock, SystemClock
 from watchkeep.core.config import Settings
 from watchkeep.core.db import Store
 from watchkeep.core.db.migrate import migrate
+from watchkeep.core.events import routes as event_routes
+from watchkeep.core.events.consumers import Consumer
+from watchkeep.core.events.retention import retention_step
+from watchkeep.core.events.streams import EventStreams
 from watchkeep.core.housekeeping import housekeeping_step
 from watchkeep.core.http.errors import install_error_handlers
 from watchkeep.core.http.middleware import RequestContextMiddleware
 from watchkeep.core.http.openapi import install_openapi
 from watchkeep.core.hub import Hub
+from watchkeep.core.jobs import claimed
 from watchkeep.core.scheduler import Scheduler
 from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
 from watchkeep.heartbeats import routes as heartbeat_routes
@@ -52,9 +59,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     scheduler = Scheduler()
     relay = None
     if not store.is_sqlite:
-        from watchkeep.core.eventrelay import PostgresEventRelay  # asyncpg: the postgres extra
+        from watchkeep.core.events.relay import PostgresEventRelay  # asyncpg: the postgres extra
 
         relay = PostgresEventRelay(settings.database_url, hub.bus)
+
+    # The event log: its consumers react to logged events, its streams serve SSE clients.
+    streams = EventStreams(hub)
+    consumers = [
+        Consumer(hub, "alerts", AlertSources(hub).react, types=SOURCES),
+        Consumer(hub, "webhooks", WebhookService(hub).react),
+    ]
+    for consumer in consumers:
+        hub.bus.listen(consumer.notice)
+        scheduler.add(f"consumer-{consumer.name}", consumer.step, settings.event_poll_seconds, wake=consumer.wake)
+    scheduler.add("event-retention", claimed(hub, "event-retention", 600, partial(retention_step, hub)), interval=60)
 
     async def housekeeping() -> bool:
         return await housekeeping_step(hub)
@@ -93,8 +111,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             _announce_admin_password(password)
         if relay is not None:
             await relay.start()
-        hub.bus.subscribe(AlertSources(hub), types=SOURCES)
-        hub.bus.subscribe(WebhookService(hub).on_event)
+        for consumer in consumers:
+            await consumer.register()
+        await streams.start()
         scheduler.start()
         # What start-up allocated lives as long as the process: keep it out of the
         # collector's generations, so collections stay short on the hot paths.
@@ -108,6 +127,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             await scheduler.stop()
+            for consumer in consumers:
+                with contextlib.suppress(Exception):
+                    await consumer.release()
+            await streams.close()
             if relay is not None:
                 await relay.close()
             await notify.close()
@@ -125,6 +148,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
+    app.state.event_streams = streams
+    app.state.event_consumers = consumers
     app.state.heartbeat_deadlines = deadlines
     app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
@@ -141,7 +166,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents: the native ingest route next, for the same reason.
     app.router.routes.extend(agent_protocol_routes.routes)
     app.include_router(heartbeat_routes.router)
-    for router in (health.router, auth_routes.router, runtime_routes.router):
+    for router in (health.router, auth_routes.router, runtime_routes.router, event_routes.router):
         app.include_router(router)
     # Agents, their containers and resources
     for router in (agent_protocol_routes.router, agent_routes.router, container_routes.router):

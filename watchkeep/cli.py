@@ -6,6 +6,7 @@ import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -192,6 +193,15 @@ def serve(
     digest_window_seconds: Annotated[int | None, typer.Option(help=_help("digest_window_seconds"))] = None,
     webhook_max_failures: Annotated[int | None, typer.Option(help=_help("webhook_max_failures"))] = None,
     alerts_evaluate_seconds: Annotated[float | None, typer.Option(help=_help("alerts_evaluate_seconds"))] = None,
+    # Event log, consumers and streams
+    event_poll_seconds: Annotated[float | None, typer.Option(help=_help("event_poll_seconds"))] = None,
+    event_consumer_lease_seconds: Annotated[
+        float | None, typer.Option(help=_help("event_consumer_lease_seconds"))
+    ] = None,
+    event_log_retention_days: Annotated[int | None, typer.Option(help=_help("event_log_retention_days"))] = None,
+    event_log_max_events: Annotated[int | None, typer.Option(help=_help("event_log_max_events"))] = None,
+    sse_keepalive_seconds: Annotated[float | None, typer.Option(help=_help("sse_keepalive_seconds"))] = None,
+    sse_client_queue_size: Annotated[int | None, typer.Option(help=_help("sse_client_queue_size"))] = None,
     self_monitor: Annotated[
         bool | None, typer.Option("--self-monitor/--no-self-monitor", help=_help("self_monitor"))
     ] = None,
@@ -206,9 +216,17 @@ def serve(
     settings = _settings(options.pop("config"), **options)
     configure_logging(settings.log_format, settings.log_level)
 
-    server = uvicorn.Server(
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Open event streams would hold the shutdown for its whole grace period.
+            app.state.event_streams.end_all_soon()
+            super().handle_exit(sig, frame)
+
+    server = Server(
         uvicorn.Config(
-            create_app(settings),
+            app,
             host=settings.host,
             port=settings.port,
             log_config=None,

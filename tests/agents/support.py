@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from tests.support.events import settled
 from tests.support.hub import RunningHub
 from watchkeep.core.db import metadata
 from watchkeep.core.events import Event
@@ -208,11 +209,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def table_snapshot(hub: RunningHub) -> dict[str, Any]:
-    """Every row of every table an agent's data lives in, to prove a rejected request wrote nothing."""
+    """Every row of every table an agent's data lives in, to prove a rejected request wrote nothing.
+    Taken once the event consumers have reacted to everything before it; their cursors and the
+    background jobs' due times are the hub's own bookkeeping, left out."""
+    await settled(hub)
     snapshot: dict[str, Any] = {}
     async with hub.hub.store.read() as conn:
         for table in metadata.sorted_tables:
-            if table.name in ("users", "api_keys", "sessions", "idempotency_keys"):
+            if table.name in ("users", "api_keys", "sessions", "idempotency_keys", "event_consumers", "scheduled_jobs"):
                 continue
             rows = (await conn.execute(select(table))).all()
             snapshot[table.name] = sorted(map(repr, rows))

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 
 from tests.support.alerting import QUIET_LOOPS, agent_offline, agent_online, create_channel, deliver, only_alert
+from tests.support.events import record
 from tests.support.hub import RunningHub
 from tests.support.receiver import Receiver
 from watchkeep.alerts.service import AlertService, Condition
@@ -171,16 +172,17 @@ async def test_a_snooze_in_the_past_is_refused_by_field(hub: RunningHub) -> None
 
 
 async def test_heartbeat_events_fire_and_recovery_resolves_both(hub: RunningHub, clock: FrozenClock) -> None:
-    bus, now = hub.hub.bus, clock.now_ms()
-    await bus.publish(
-        HeartbeatDeadlineMissed(heartbeat_id="hb_1", name="backup", deadline_ms=now, reason="no ping", at_ms=now)
+    now = clock.now_ms()
+    await record(
+        hub,
+        HeartbeatDeadlineMissed(heartbeat_id="hb_1", name="backup", deadline_ms=now, reason="no ping", at_ms=now),
+        HeartbeatFailed(heartbeat_id="hb_1", name="backup", exit_code=2, at_ms=now),
     )
-    await bus.publish(HeartbeatFailed(heartbeat_id="hb_1", name="backup", exit_code=2, at_ms=now))
     active = (await hub.admin.get("/api/v1/alerts/active")).json()
     assert active["total"] == 2
     assert sorted(a["type"] for a in active["critical"]) == ["heartbeat_deadline_missed", "heartbeat_failed"]
     assert {a["entityName"] for a in active["critical"]} == {"backup"}
-    await bus.publish(HeartbeatRecovered(heartbeat_id="hb_1", name="backup", at_ms=now))
+    await record(hub, HeartbeatRecovered(heartbeat_id="hb_1", name="backup", at_ms=now))
     assert (await hub.admin.get("/api/v1/alerts/active")).json()["total"] == 0
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from tests.support.hub import running_hub
 from watchkeep.core.config import Settings
-from watchkeep.core.eventrelay import asyncpg_dsn
 from watchkeep.core.events import AgentOnline, Event, UnknownEvent
+from watchkeep.core.events.relay import asyncpg_dsn
 
 SettingsFor = Callable[..., Settings]
 

@@ -1,5 +1,5 @@
 """Helpers for tests of alerts and notifications: raising conditions the way monitors do
-(events on the hub's bus) and running the delivery loop's steps."""
+(events in the hub's log) and running the delivery loop's steps."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.events import record
 from tests.support.hub import RunningHub
 from tests.support.receiver import Receiver, running_receiver
 from watchkeep.core.clock import FrozenClock
@@ -60,13 +61,13 @@ async def deliver(running: RunningHub) -> None:
 
 
 async def agent_offline(running: RunningHub, agent_id: str = "agt_1", name: str = "web-1") -> None:
-    hub = running.hub
-    await hub.bus.publish(AgentOffline(agent_id=agent_id, name=name, last_seen_ms=None, at_ms=hub.clock.now_ms()))
+    now = running.hub.clock.now_ms()
+    await record(running, AgentOffline(agent_id=agent_id, name=name, last_seen_ms=None, at_ms=now))
 
 
 async def agent_online(running: RunningHub, agent_id: str = "agt_1", name: str = "web-1") -> None:
-    hub = running.hub
-    await hub.bus.publish(AgentOnline(agent_id=agent_id, name=name, last_seen_ms=None, at_ms=hub.clock.now_ms()))
+    now = running.hub.clock.now_ms()
+    await record(running, AgentOnline(agent_id=agent_id, name=name, last_seen_ms=None, at_ms=now))
 
 
 async def create_channel(running: RunningHub, kind: str, config: dict[str, Any], name: str | None = None) -> str:

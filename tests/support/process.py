@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +90,13 @@ def start_serve(
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=environment)
     return ServeProcess(process, port, out, err)
+
+
+@contextlib.asynccontextmanager
+async def admin_session(serve: ServeProcess) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client of `serve` logged in as the first-start admin (session cookie and CSRF header)."""
+    async with httpx2.AsyncClient(base_url=serve.url, timeout=30) as client:
+        login = await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        assert login.status_code == 200, login.text
+        client.headers["X-CSRF-Token"] = login.json()["csrfToken"]
+        yield client

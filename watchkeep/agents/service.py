@@ -21,7 +21,8 @@ from watchkeep.containers import service as containers
 from watchkeep.containers.service import ContainerService
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.errors import ErrorCode, WatchkeepError, conflict, not_found, unauthorized
-from watchkeep.core.events import AgentRegistered
+from watchkeep.core.events import AgentRegistered, Event
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
 from watchkeep.protocol.ingest import AgentConfig, MetricsConfig, ServiceConfig
@@ -165,23 +166,22 @@ class AgentService:
             agent_key_hash=tokens.hash_of(agent_key),
         )
 
-        async def unit(conn: AsyncConnection) -> RowMapping:
+        async def unit(conn: AsyncConnection) -> tuple[RowMapping, list[Event]]:
             if await repo.by_identity(conn, row["identity"]) is not None:
                 raise conflict("an agent with this name and hostname exists", "name")
             await repo.insert_agent(conn, row)
             created = await repo.get(conn, row["id"])
             assert created is not None
-            return created
-
-        try:
-            created = await self.store.write(unit)
-        except IntegrityError:
-            raise conflict("an agent with this name and hostname exists", "name") from None
-        await self.hub.bus.publish(
-            AgentRegistered(
+            registered = AgentRegistered(
                 agent_id=created["id"], name=created["name"], hostname=created["hostname"], at_ms=row["created_at"]
             )
-        )
+            return created, await append(conn, [registered])
+
+        try:
+            created, events = await self.store.write(unit)
+        except IntegrityError:
+            raise conflict("an agent with this name and hostname exists", "name") from None
+        await self.hub.bus.publish(*events)
         return CreatedAgent(created, token, agent_key)
 
     async def register(self, body: AgentRegister) -> Registration:
@@ -190,26 +190,26 @@ class AgentService:
         now = self.clock.now_ms()
         fresh = self._new_row(body.name, body.hostname, version=body.version, platform=body.platform)
 
-        async def unit(conn: AsyncConnection) -> tuple[RowMapping, bool]:
+        async def unit(conn: AsyncConnection) -> tuple[RowMapping, list[Event]]:
             existing = await repo.by_identity(conn, fresh["identity"])
             if existing is not None:
                 changes = {k: v for k, v in (("version", body.version), ("platform", body.platform)) if v is not None}
                 if changes:
                     await repo.update_agent(conn, existing["id"], {**changes, "updated_at": now})
-                return existing, False
+                return existing, []
             await repo.insert_agent(conn, fresh)
             created = await repo.get(conn, fresh["id"])
             assert created is not None
-            return created, True
+            registered = AgentRegistered(
+                agent_id=created["id"], name=created["name"], hostname=created["hostname"], at_ms=now
+            )
+            return created, await append(conn, [registered])
 
         try:
-            row, created = await self.store.write(unit)
+            row, events = await self.store.write(unit)
         except IntegrityError:  # registered at the same moment by another request
-            row, created = await self.store.write(unit)
-        if created:
-            await self.hub.bus.publish(
-                AgentRegistered(agent_id=row["id"], name=row["name"], hostname=row["hostname"], at_ms=now)
-            )
+            row, events = await self.store.write(unit)
+        await self.hub.bus.publish(*events)
         ttl = self.settings.agent_token_ttl_seconds
         claims = tokens.SignedClaims(row["id"], int(row["token_generation"]), now + ttl * 1000)
         token = tokens.sign(await self._signing_key(), claims)

@@ -1,6 +1,6 @@
 """The agent status loop: agents that stopped pushing become delayed, then offline. Each
 change is claimed with a compare-and-set on the stored status and last contact, so with
-several replicas (or a payload arriving at the same moment) it is published once."""
+several replicas (or a payload arriving at the same moment) it is logged once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from watchkeep.agents import repository as repo
 from watchkeep.agents.service import AgentService
 from watchkeep.core.events import AgentDelayed, AgentOffline, AgentOnline, Event
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 
 _EVENTS: dict[str, type[AgentOnline] | type[AgentDelayed] | type[AgentOffline]] = {
@@ -39,7 +40,7 @@ class AgentStatusWorker:
                 seen = row["last_seen_at"]
                 if await repo.change_status(conn, row["id"], row["status"], new, seen, now):
                     events.append(_EVENTS[new](agent_id=row["id"], name=row["name"], last_seen_ms=seen, at_ms=now))
-            return events
+            return await append(conn, events)
 
         events = await self.hub.store.write(unit)
         if events:

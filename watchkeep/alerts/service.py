@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.alerts import repository as repo
 from watchkeep.alerts.maintenance import window_active
-from watchkeep.alerts.matchers import matches
 from watchkeep.core.errors import conflict, not_found, validation_error
 from watchkeep.core.events import AlertAcknowledged, AlertFired, AlertResolved, Event, SilenceExpired
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
-from watchkeep.notify.message import SEVERITY_RANK, AlertNotice
+from watchkeep.core.matchers import SEVERITY_RANK, matches
+from watchkeep.notify.message import AlertNotice
 from watchkeep.notify.outbox import enqueue_alert, enqueue_repeats
 
 SEVERITIES = tuple(SEVERITY_RANK)
@@ -112,6 +113,86 @@ async def _notify_if_due(conn: AsyncConnection, row: RowMapping, now_ms: int) ->
     return updated
 
 
+async def apply_condition(
+    conn: AsyncConnection, condition: Condition, now: int
+) -> tuple[RowMapping | None, list[Event]]:
+    """Fire, dedupe, upgrade or resolve the alert `condition` is about, queueing its messages;
+    returns the alert (None: a clear with nothing firing) and the events to log."""
+    if condition.firing:
+        if condition.severity not in SEVERITY_RANK:
+            raise ValueError(f"unknown severity {condition.severity!r}")
+        return await _fire(conn, condition, now)
+    return await _clear(conn, condition, now)
+
+
+async def _fire(conn: AsyncConnection, condition: Condition, now: int) -> tuple[RowMapping, list[Event]]:
+    current = await repo.active_by_key(
+        conn, condition.source, condition.type, condition.entity_type, condition.entity_id
+    )
+    if current is None:
+        alert_id = new_id("alr")
+        row = {
+            "id": alert_id,
+            "source": condition.source,
+            "type": condition.type,
+            "severity": condition.severity,
+            "status": "active",
+            "message": condition.message,
+            "entity_type": condition.entity_type,
+            "entity_id": condition.entity_id,
+            "entity_name": condition.entity_name,
+            "details": json.dumps(condition.details),
+            "labels": json.dumps(condition.labels),
+            "fired_at": now,
+            "last_seen_at": now,
+            "silenced": False,
+        }
+        row["silenced"] = await is_silenced(conn, facts(row), now)
+        await repo.insert_alert(conn, row)
+        created = await repo.alert_by_id(conn, alert_id)
+        assert created is not None
+        return await _notify_if_due(conn, created, now), [_fired_event(created, now, upgraded=False)]
+    values: dict[str, Any] = {"last_seen_at": now}
+    upgraded = SEVERITY_RANK[condition.severity] > SEVERITY_RANK[current["severity"]]
+    if upgraded:
+        values.update(
+            severity=condition.severity,
+            message=condition.message or current["message"],
+            details=json.dumps(condition.details),
+        )
+    await repo.update_alert(conn, current["id"], values)
+    row_now = await repo.alert_by_id(conn, current["id"])
+    assert row_now is not None
+    events: list[Event] = [_fired_event(row_now, now, upgraded=True)] if upgraded else []
+    return await _notify_if_due(conn, row_now, now), events
+
+
+async def _clear(conn: AsyncConnection, condition: Condition, now: int) -> tuple[RowMapping | None, list[Event]]:
+    current = await repo.active_by_key(
+        conn, condition.source, condition.type, condition.entity_type, condition.entity_id
+    )
+    if current is None:
+        return None, []
+    values = {"status": "resolved", "resolved_at": now, "last_seen_at": now, "resolution": condition.message}
+    await repo.update_alert(conn, current["id"], values)
+    resolved = await repo.alert_by_id(conn, current["id"])
+    assert resolved is not None
+    if resolved["notified_severity"] is not None:
+        await enqueue_alert(conn, notice_of(resolved, "resolved"), now_ms=now, occasion="resolved")
+    event = AlertResolved(
+        alert_id=resolved["id"],
+        source=resolved["source"],
+        alert_type=resolved["type"],
+        severity=resolved["severity"],
+        message=condition.message or resolved["message"],
+        entity_type=resolved["entity_type"],
+        entity_id=resolved["entity_id"],
+        entity_name=resolved["entity_name"],
+        at_ms=now,
+    )
+    return resolved, [event]
+
+
 def encode_cursor(row: RowMapping) -> str:
     return base64.urlsafe_b64encode(f"{row['fired_at']}:{row['id']}".encode()).decode().rstrip("=")
 
@@ -131,105 +212,38 @@ class AlertService:
         self.store = hub.store
 
     async def report(self, condition: Condition) -> RowMapping | None:
-        """Apply one report; returns the alert it concerned (None: a clear with nothing firing)."""
-        if condition.firing and condition.severity not in SEVERITY_RANK:
-            raise ValueError(f"unknown severity {condition.severity!r}")
+        """Apply one report in a write of its own; returns the alert it concerned (None: a
+        clear with nothing firing). Sources report through the event log's consumer
+        (alerts/sources.py), in the consumer's own transaction, with `apply_condition`."""
         now = self.hub.clock.now_ms()
-        events: list[Event] = []
 
-        async def fire(conn: AsyncConnection) -> RowMapping:
-            current = await repo.active_by_key(
-                conn, condition.source, condition.type, condition.entity_type, condition.entity_id
-            )
-            if current is None:
-                alert_id = new_id("alr")
-                row = {
-                    "id": alert_id,
-                    "source": condition.source,
-                    "type": condition.type,
-                    "severity": condition.severity,
-                    "status": "active",
-                    "message": condition.message,
-                    "entity_type": condition.entity_type,
-                    "entity_id": condition.entity_id,
-                    "entity_name": condition.entity_name,
-                    "details": json.dumps(condition.details),
-                    "labels": json.dumps(condition.labels),
-                    "fired_at": now,
-                    "last_seen_at": now,
-                    "silenced": False,
-                }
-                row["silenced"] = await is_silenced(conn, facts(row), now)
-                await repo.insert_alert(conn, row)
-                created = await repo.alert_by_id(conn, alert_id)
-                assert created is not None
-                events.append(_fired_event(created, now, upgraded=False))
-                return await _notify_if_due(conn, created, now)
-            values: dict[str, Any] = {"last_seen_at": now}
-            upgraded = SEVERITY_RANK[condition.severity] > SEVERITY_RANK[current["severity"]]
-            if upgraded:
-                values.update(
-                    severity=condition.severity,
-                    message=condition.message or current["message"],
-                    details=json.dumps(condition.details),
-                )
-            await repo.update_alert(conn, current["id"], values)
-            row_now = await repo.alert_by_id(conn, current["id"])
-            assert row_now is not None
-            if upgraded:
-                events.append(_fired_event(row_now, now, upgraded=True))
-            return await _notify_if_due(conn, row_now, now)
-
-        async def clear(conn: AsyncConnection) -> RowMapping | None:
-            current = await repo.active_by_key(
-                conn, condition.source, condition.type, condition.entity_type, condition.entity_id
-            )
-            if current is None:
-                return None
-            values = {"status": "resolved", "resolved_at": now, "last_seen_at": now, "resolution": condition.message}
-            await repo.update_alert(conn, current["id"], values)
-            resolved = await repo.alert_by_id(conn, current["id"])
-            assert resolved is not None
-            if resolved["notified_severity"] is not None:
-                await enqueue_alert(conn, notice_of(resolved, "resolved"), now_ms=now, occasion="resolved")
-            events.append(
-                AlertResolved(
-                    alert_id=resolved["id"],
-                    source=resolved["source"],
-                    alert_type=resolved["type"],
-                    severity=resolved["severity"],
-                    message=condition.message or resolved["message"],
-                    entity_type=resolved["entity_type"],
-                    entity_id=resolved["entity_id"],
-                    entity_name=resolved["entity_name"],
-                    at_ms=now,
-                )
-            )
-            return resolved
+        async def unit(conn: AsyncConnection) -> tuple[RowMapping | None, list[Event]]:
+            row, events = await apply_condition(conn, condition, now)
+            return row, await append(conn, events)
 
         try:
-            result = await self.store.write(fire if condition.firing else clear)
+            result, events = await self.store.write(unit)
         except IntegrityError:
             # Another replica created this alert at the same moment: it is now a repeat report.
-            events.clear()
-            result = await self.store.write(fire)
+            result, events = await self.store.write(unit)
         await self.hub.bus.publish(*events)
         return result
 
     async def acknowledge(self, alert_id: str, username: str) -> RowMapping:
         now = self.hub.clock.now_ms()
 
-        async def unit(conn: AsyncConnection) -> RowMapping:
+        async def unit(conn: AsyncConnection) -> tuple[RowMapping, list[Event]]:
             row = await self._active(conn, alert_id)
+            events: list[Event] = []
             if row["acknowledged_at"] is None:
                 await repo.update_alert(conn, alert_id, {"acknowledged_at": now, "acknowledged_by": username})
+                events.append(AlertAcknowledged(alert_id=alert_id, acknowledged_by=username, at_ms=now))
             updated = await repo.alert_by_id(conn, alert_id)
             assert updated is not None
-            return updated
+            return updated, await append(conn, events)
 
-        row = await self.store.write(unit)
-        if row["acknowledged_at"] == now:
-            await self.hub.bus.publish(AlertAcknowledged(alert_id=alert_id, acknowledged_by=username, at_ms=now))
+        row, events = await self.store.write(unit)
+        await self.hub.bus.publish(*events)
         return row
 
     async def snooze(self, alert_id: str, until_ms: int) -> RowMapping:
@@ -298,15 +312,14 @@ class AlertService:
         """Announce ended silences; re-check which alerts are silenced; send what a lifted
         silence, an ended snooze or a maintenance window's close lets out; send repeats."""
         now = self.hub.clock.now_ms()
-        expired: list[Event] = []
 
-        async def unit(conn: AsyncConnection) -> int:
+        async def unit(conn: AsyncConnection) -> list[Event]:
+            expired: list[Event] = []
             for silence in await repo.ended_unannounced(conn, now):
                 if await repo.announce_expiry(conn, silence["id"]):
                     expired.append(
                         SilenceExpired(silence_id=silence["id"], ended_early=bool(silence["ended_early"]), at_ms=now)
                     )
-            sent = 0
             for row in await repo.active_alerts(conn):
                 silenced = await is_silenced(conn, facts(row), now)
                 if silenced != bool(row["silenced"]):
@@ -317,13 +330,11 @@ class AlertService:
                 before = row["notified_severity"]
                 row = await _notify_if_due(conn, row, now)
                 if row["notified_severity"] != before:
-                    sent += 1
-                    continue
+                    continue  # sent just now
                 quiet = row["silenced"] or row["acknowledged_at"] is not None or (row["snoozed_until"] or 0) > now
                 if not quiet and row["notified_severity"] is not None:
-                    sent += len(await enqueue_repeats(conn, notice_of(row, "firing"), now_ms=now))
-            return sent
+                    await enqueue_repeats(conn, notice_of(row, "firing"), now_ms=now)
+            return await append(conn, expired)
 
-        await self.store.write(unit)
-        await self.hub.bus.publish(*expired)
+        await self.hub.bus.publish(*await self.store.write(unit))
         return False

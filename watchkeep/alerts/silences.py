@@ -13,7 +13,8 @@ from watchkeep.alerts.schemas import SilenceIn, WindowIn
 from watchkeep.alerts.service import AlertService
 from watchkeep.core.clock import to_ms
 from watchkeep.core.errors import not_found, validation_error
-from watchkeep.core.events import SilenceCreated
+from watchkeep.core.events import Event, SilenceCreated
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
 
@@ -49,23 +50,23 @@ class SilenceService:
             "expired_announced": False,
         }
 
-        async def unit(conn: AsyncConnection) -> RowMapping:
+        event = SilenceCreated(
+            silence_id=silence_id,
+            starts_at_ms=starts,
+            ends_at_ms=ends,
+            created_by=username,
+            comment=body.comment,
+            at_ms=now,
+        )
+
+        async def unit(conn: AsyncConnection) -> tuple[RowMapping, list[Event]]:
             await repo.insert_silence(conn, row)
             created = await repo.silence_by_id(conn, silence_id)
             assert created is not None
-            return created
+            return created, await append(conn, [event])
 
-        created = await self.store.write(unit)
-        await self.hub.bus.publish(
-            SilenceCreated(
-                silence_id=created["id"],
-                starts_at_ms=starts,
-                ends_at_ms=ends,
-                created_by=username,
-                comment=body.comment,
-                at_ms=now,
-            )
-        )
+        created, events = await self.store.write(unit)
+        await self.hub.bus.publish(*events)
         await AlertService(self.hub).evaluate()
         return created
 

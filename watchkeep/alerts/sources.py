@@ -1,12 +1,16 @@
 """Which events raise and clear which alerts: the one table every monitor adds its line to.
-Each entry turns an event into the conditions it reports."""
+Each entry turns an event into the conditions it reports. The alerts consumer of the event
+log (`AlertSources.react`) applies them in its own transaction, so an event is acted on
+exactly once even across a crash."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from watchkeep.alerts.service import AlertService, Condition
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from watchkeep.alerts.service import Condition, apply_condition
 from watchkeep.core.events import (
     AgentOffline,
     AgentOnline,
@@ -85,14 +89,21 @@ SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
 
 
 class AlertSources:
-    """The event-bus subscriber feeding the alert engine."""
+    """The reaction of the event log's `alerts` consumer."""
+
+    name = "alerts"
+    types = frozenset(SOURCES)
 
     def __init__(self, hub: Hub) -> None:
-        self.service = AlertService(hub)
+        self.hub = hub
 
-    async def __call__(self, event: Event) -> None:
+    async def react(self, conn: AsyncConnection, event: Event) -> list[Event]:
         conditions = SOURCES.get(event.type)
         if conditions is None:
-            return
+            return []
+        now = self.hub.clock.now_ms()
+        caused: list[Event] = []
         for condition in conditions(event):
-            await self.service.report(condition)
+            _, events = await apply_condition(conn, condition, now)
+            caused.extend(events)
+        return caused

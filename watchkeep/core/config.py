@@ -192,6 +192,30 @@ class Settings(BaseSettings):
         15.0, gt=0, description="How often silences, snoozes, maintenance windows and repeats are re-evaluated."
     )
 
+    # Event log, consumers and streams (watchkeep/core/events)
+    event_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="How often event consumers and streams read the event log when nothing woke them, in seconds.",
+    )
+    event_consumer_lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a replica holds an event consumer without renewing it (a dead replica's consumers "
+        "move to another after this), in seconds; keep it above the poll interval.",
+    )
+    event_log_retention_days: int = Field(7, ge=1, description="Days of events kept in the event log.")
+    event_log_max_events: int = Field(
+        100_000, ge=100, description="Most events kept in the event log (the newest); older ones are deleted."
+    )
+    sse_keepalive_seconds: float = Field(
+        15.0, gt=0, description="Quiet time after which an event stream sends a keep-alive comment, in seconds."
+    )
+    sse_client_queue_size: int = Field(
+        1000, ge=10, description="Frames queued for one event stream client before it is closed as too slow."
+    )
+
     # Self-monitoring (watchkeep/agents/selfmonitor.py)
     self_monitor: bool = Field(
         True, description="Run the agent's collectors in the hub for its own host (false turns it off)."

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from watchkeep.core.clock import Clock
 from watchkeep.core.config import Settings
 from watchkeep.core.db import Store
-from watchkeep.core.events import EventBus
+from watchkeep.core.events.bus import EventBus
 from watchkeep.core.ratelimit import FailureCounter, RateLimiter
 
 T = TypeVar("T")

@@ -1,6 +1,7 @@
 """Background loops. Each loop step is a plain async function that returns whether it found
-work: the loop runs it again at once when it did, and waits its interval when it did not. A
-failing step is logged and retried after the interval; it never ends the loop."""
+work: the loop runs it again at once when it did, and waits its interval when it did not (or
+until its `wake` event is set, for loops that something can tell of new work). A failing
+step is logged and retried after the interval; it never ends the loop."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class _Loop:
     name: str
     step: Step
     interval: float
+    wake: asyncio.Event | None = None
 
 
 class Scheduler:
@@ -28,8 +30,8 @@ class Scheduler:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
-    def add(self, name: str, step: Step, interval: float) -> None:
-        self._loops.append(_Loop(name, step, interval))
+    def add(self, name: str, step: Step, interval: float, wake: asyncio.Event | None = None) -> None:
+        self._loops.append(_Loop(name, step, interval, wake))
 
     def start(self) -> None:
         self._stopping.clear()
@@ -53,5 +55,17 @@ class Scheduler:
             if found:
                 await asyncio.sleep(0)
                 continue
+            await self._pause(loop)
+
+    async def _pause(self, loop: _Loop) -> None:
+        """Wait the loop's interval, or less when it is stopped or woken."""
+        if loop.wake is None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=loop.interval)
+            return
+        waits = [asyncio.ensure_future(self._stopping.wait()), asyncio.ensure_future(loop.wake.wait())]
+        try:
+            await asyncio.wait(waits, timeout=loop.interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()

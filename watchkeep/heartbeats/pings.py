@@ -1,5 +1,6 @@
 """The ping path: recording a ping stores it, moves the monitor's state, pairs the run's
-execution, and returns the events to publish once it has committed."""
+execution and logs the state change's events in the same transaction; they are published
+once it has committed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.core.events import Event, HeartbeatFailed, HeartbeatPinged, HeartbeatRecovered
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.heartbeats import repository as repo
 from watchkeep.heartbeats.repository import PingRows
@@ -107,7 +109,10 @@ class PingRecorder:
 def _unit(batch: list[_Waiting]) -> Callable[[AsyncConnection], Awaitable[list[list[Event] | None]]]:
     async def unit(conn: AsyncConnection) -> list[list[Event] | None]:
         rows = await repo.ping_rows(conn)
-        return [await _record(rows, waiting.ping, waiting.at_ms) for waiting in batch]
+        results = [await _record(rows, waiting.ping, waiting.at_ms) for waiting in batch]
+        # The state changes' events go to the log last, in one go (see core/events/log.py).
+        logged = iter(await append(conn, [event for events in results if events for event in events]))
+        return [None if events is None else [next(logged) for _ in events] for events in results]
 
     return unit
 

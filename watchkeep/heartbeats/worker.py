@@ -2,7 +2,7 @@
 
 Due times live in the database (`heartbeats.down_at`). Every replica runs the deadlines
 step; each overdue monitor is claimed with a compare-and-set on its status and deadline, so
-exactly one replica records the change and publishes its event. The change is dated at the
+exactly one replica records the change and logs its event. The change is dated at the
 deadline itself, not at the moment the worker noticed."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.core.events import Event, HeartbeatDeadlineMissed
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.heartbeats import repository as repo
 from watchkeep.heartbeats.pings import record_flip
@@ -71,7 +72,7 @@ class DeadlineWorker:
                 )
                 if event is not None:
                     fired.append(event)
-            return fired
+            return await append(conn, fired)
 
         events = await self.hub.store.write(unit)
         for event in events:

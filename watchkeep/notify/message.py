@@ -6,8 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from watchkeep.core.clock import rfc3339
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+from watchkeep.core.matchers import SEVERITY_RANK
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,11 @@ async def enqueue(
     return delivery_id if await repo.enqueue(conn, row) else None
 
 
+async def cancel_pending(conn: AsyncConnection, *, target_kind: str, target_id: str, reason: str) -> int:
+    """Cancel every message still waiting for that target (deleted or disabled)."""
+    return await repo.cancel_pending(conn, target_kind, target_id, reason)
+
+
 async def _enqueue_notice(
     conn: AsyncConnection, notice: AlertNotice, channel_id: str, *, now_ms: int, occasion: str
 ) -> str | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import RowMapping
 
-from watchkeep.alerts.matchers import matches
+from watchkeep.core.matchers import matches
 from watchkeep.notify.message import AlertNotice
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy.engine import RowMapping
 
-from watchkeep.alerts.matchers import Matchers
 from watchkeep.core.clock import rfc3339
+from watchkeep.core.matchers import Matchers
 from watchkeep.core.schemas import ApiModel, WriteModel
 
 MASK = "********"

@@ -11,9 +11,11 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.core.errors import WatchkeepError, conflict, not_found, validation_error
-from watchkeep.core.events import ChannelDeliveryFailed
+from watchkeep.core.events import ChannelDeliveryFailed, Event
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
+from watchkeep.notify import outbox
 from watchkeep.notify import repository as repo
 from watchkeep.notify.channels import CHANNEL_TYPES, channel_module
 from watchkeep.notify.channels.base import ChannelConfig, SendContext
@@ -116,7 +118,7 @@ class ChannelService:
         async def unit(conn: AsyncConnection) -> None:
             if not await repo.delete_channel(conn, channel_id):
                 raise not_found("channel", channel_id)
-            await repo.cancel_pending(conn, "channel", channel_id, "channel deleted")
+            await outbox.cancel_pending(conn, target_kind="channel", target_id=channel_id, reason="channel deleted")
 
         await self.store.write(unit)
 
@@ -160,8 +162,7 @@ class ChannelService:
 
     async def deliveries(self, channel_id: str, limit: int) -> list[RowMapping]:
         await self.get(channel_id)
-        async with self.store.read() as conn:
-            return await repo.list_deliveries(conn, "channel", channel_id, limit)
+        return await OutboxService(self.hub).deliveries("channel", channel_id, limit)
 
     async def send_test(self, channel_id: str, http: HttpSender) -> tuple[str, DeliveryResult]:
         """Send a test message now, bypassing the outbox, and report what happened."""
@@ -169,6 +170,18 @@ class ChannelService:
         message = Message(new_id("dlv"), "test", (), self.hub.settings.base_url)
         result = await send_to_channel(row, message, SendContext(self.hub.settings, http))
         return message.delivery_id, result
+
+
+class OutboxService:
+    """What the outbox tells other domains: the deliveries made for one of their targets
+    (a channel, a webhook subscription), newest first."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def deliveries(self, target_kind: str, target_id: str, limit: int) -> list[RowMapping]:
+        async with self.hub.store.read() as conn:
+            return await repo.list_deliveries(conn, target_kind, target_id, limit)
 
 
 async def send_to_channel(channel: RowMapping, message: Message, ctx: SendContext) -> DeliveryResult:
@@ -204,21 +217,23 @@ class ChannelDeliverer:
         if result.ok or not final:
             return
         error = result.error or "delivery failed"
-        if result.permanent:
-            now = self.hub.clock.now_ms()
-
-            async def disable(conn: AsyncConnection) -> None:
-                values = {"enabled": False, "disabled_reason": error, "updated_at": now}
-                await repo.update_channel(conn, row["target_id"], values)
-
-            await self.hub.store.write(disable)
-            log.warning("channel %s disabled after a permanent failure: %s", row["target_id"], error)
-        event = ChannelDeliveryFailed(
+        now = self.hub.clock.now_ms()
+        failed = ChannelDeliveryFailed(
             channel_id=row["target_id"],
             delivery_id=row["id"],
             attempts=row["attempts"],
             error=error,
             permanent=result.permanent,
-            at_ms=self.hub.clock.now_ms(),
+            at_ms=now,
         )
-        await self.hub.bus.publish(event)
+
+        async def unit(conn: AsyncConnection) -> list[Event]:
+            if result.permanent:
+                values = {"enabled": False, "disabled_reason": error, "updated_at": now}
+                await repo.update_channel(conn, row["target_id"], values)
+            return await append(conn, [failed])
+
+        events = await self.hub.store.write(unit)
+        if result.permanent:
+            log.warning("channel %s disabled after a permanent failure: %s", row["target_id"], error)
+        await self.hub.bus.publish(*events)

@@ -1,26 +1,26 @@
-"""Webhook subscriptions: CRUD, turning bus events into signed deliveries in the outbox,
-and the deliverer that signs each attempt and disables a subscription after too many
-failures in a row."""
+"""Webhook subscriptions: CRUD, the event log consumer that turns logged events into
+deliveries in the outbox, and the deliverer that signs each attempt and disables a
+subscription after too many failures in a row."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
 from typing import Any
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from watchkeep.core.clock import rfc3339
 from watchkeep.core.errors import not_found, validation_error
-from watchkeep.core.events import Event, WebhookDisabled
+from watchkeep.core.events import Event, WebhookDisabled, envelope
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
 from watchkeep.notify import outbox
-from watchkeep.notify import repository as outbox_repo
 from watchkeep.notify.delivery import DeliveryResult, HttpSender
+from watchkeep.notify.service import OutboxService
 from watchkeep.notify.urlpolicy import validate_url
 from watchkeep.webhooks import repository as repo
 from watchkeep.webhooks.schemas import WebhookIn
@@ -33,30 +33,20 @@ TEST_EVENT = "webhook.test"
 
 
 def known_event_types() -> set[str]:
-    found: set[str] = {TEST_EVENT}
-    pending: list[type[Event]] = [Event]
-    while pending:
-        cls = pending.pop()
-        for sub in cls.__subclasses__():
-            found.add(sub.type)
-            pending.append(sub)
-    found.discard(Event.type)
-    return found
-
-
-def camel(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {to_camel(str(k)): camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [camel(v) for v in value]
-    return value
+    """What a subscription may ask for: every logged event type (live-only ones are streamed,
+    never delivered), and the test delivery."""
+    return {TEST_EVENT, *(name for name, cls in Event.types().items() if cls.logged)}
 
 
 def body_for(delivery_id: str, event_type: str, at_ms: int, data: dict[str, Any]) -> str:
-    return json.dumps(
-        {"id": delivery_id, "type": event_type, "timestamp": rfc3339(at_ms), "data": camel(data)},
-        separators=(",", ":"),
-    )
+    return json.dumps(envelope(delivery_id, event_type, at_ms, data), separators=(",", ":"))
+
+
+def delivery_id_for(event_id: int, webhook_id: str) -> str:
+    """The same id every time one event is delivered to one subscription: a replayed event
+    is queued once, and a receiver can deduplicate retries by it."""
+    digest = hashlib.sha256(f"{event_id}:{webhook_id}".encode()).hexdigest()[:24]
+    return f"{outbox.DELIVERY_PREFIX}_{digest}"
 
 
 class WebhookService:
@@ -67,6 +57,12 @@ class WebhookService:
     async def _check(self, body: WebhookIn) -> None:
         known = known_event_types()
         for index, name in enumerate(body.event_types):
+            cls = Event.types().get(name)
+            if cls is not None and not cls.logged:
+                raise validation_error(
+                    f"{name} is a live-only event: it is streamed (GET /api/v1/events), not delivered to webhooks",
+                    f"eventTypes[{index}]",
+                )
             if name != "*" and name not in known:
                 raise validation_error(f"unknown event type {name!r}", f"eventTypes[{index}]")
         await validate_url(body.url, "url", allow_private=self.hub.settings.allow_private_targets)
@@ -128,7 +124,7 @@ class WebhookService:
         async def unit(conn: AsyncConnection) -> None:
             if not await repo.delete_webhook(conn, webhook_id):
                 raise not_found("webhook", webhook_id)
-            await outbox_repo.cancel_pending(conn, "webhook", webhook_id, "webhook deleted")
+            await outbox.cancel_pending(conn, target_kind="webhook", target_id=webhook_id, reason="webhook deleted")
 
         try:
             await self.store.write(unit)
@@ -148,8 +144,7 @@ class WebhookService:
 
     async def deliveries(self, webhook_id: str, limit: int) -> list[RowMapping]:
         await self.get(webhook_id)
-        async with self.store.read() as conn:
-            return await outbox_repo.list_deliveries(conn, "webhook", webhook_id, limit)
+        return await OutboxService(self.hub).deliveries("webhook", webhook_id, limit)
 
     async def enqueue_test(self, webhook_id: str) -> str:
         await self.get(webhook_id)
@@ -171,28 +166,26 @@ class WebhookService:
         await self.store.write(unit)
         return delivery_id
 
-    async def on_event(self, event: Event) -> None:
-        """Queue `event` for every enabled subscription that asked for its type."""
+    async def react(self, conn: AsyncConnection, event: Event) -> list[Event]:
+        """The `webhooks` consumer's reaction: queue `event` for every enabled subscription
+        that asked for its type, in the consumer's transaction."""
+        assert event.id is not None, "webhooks deliver logged events"
         targets = await subscriptions_for(self.hub, event.type)
-        if not targets:
-            return
         now = self.hub.clock.now_ms()
         data = event.data()
-
-        async def unit(conn: AsyncConnection) -> None:
-            for webhook in targets:
-                delivery_id = new_id(outbox.DELIVERY_PREFIX)
-                await outbox.enqueue(
-                    conn,
-                    target_kind="webhook",
-                    target_id=webhook["id"],
-                    event_type=event.type,
-                    payload=body_for(delivery_id, event.type, event.at_ms, data),
-                    now_ms=now,
-                    delivery_id=delivery_id,
-                )
-
-        await self.store.write(unit)
+        for webhook in targets:
+            delivery_id = delivery_id_for(event.id, webhook["id"])
+            await outbox.enqueue(
+                conn,
+                target_kind="webhook",
+                target_id=webhook["id"],
+                event_type=event.type,
+                payload=body_for(delivery_id, event.type, event.at_ms, data),
+                now_ms=now,
+                dedupe_key=f"event:{event.id}:{webhook['id']}",
+                delivery_id=delivery_id,
+            )
+        return []
 
 
 class WebhookDeliverer:
@@ -220,20 +213,26 @@ class WebhookDeliverer:
         now = self.hub.clock.now_ms()
         error = result.error or "delivery failed"
 
-        async def unit(conn: AsyncConnection) -> int | None:
+        async def unit(conn: AsyncConnection) -> list[Event]:
             if result.ok:
                 await repo.record_success(conn, webhook_id)
-                return None
+                return []
             failures = await repo.record_failure(conn, webhook_id, error)
             if failures is not None and failures >= limit and await repo.disable(conn, webhook_id, now):
-                await outbox_repo.cancel_pending(conn, "webhook", webhook_id, "webhook disabled")
-                return failures
-            return None
+                await outbox.cancel_pending(
+                    conn, target_kind="webhook", target_id=webhook_id, reason="webhook disabled"
+                )
+                disabled = WebhookDisabled(
+                    webhook_id=webhook_id, consecutive_failures=failures, last_error=error, at_ms=now
+                )
+                return await append(conn, [disabled])
+            return []
 
-        disabled_after = await self.hub.store.write(unit)
-        if disabled_after is not None:
+        events = await self.hub.store.write(unit)
+        for event in events:
+            assert isinstance(event, WebhookDisabled)
             forget_subscriptions(self.hub)
-            log.warning("webhook %s disabled after %d failed deliveries in a row", webhook_id, disabled_after)
-            await self.hub.bus.publish(
-                WebhookDisabled(webhook_id=webhook_id, consecutive_failures=disabled_after, last_error=error, at_ms=now)
+            log.warning(
+                "webhook %s disabled after %d failed deliveries in a row", webhook_id, event.consecutive_failures
             )
+            await self.hub.bus.publish(*events)

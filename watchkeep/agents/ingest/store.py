@@ -16,6 +16,7 @@ from watchkeep.agents.tokens import AgentCredential
 from watchkeep.containers import service as containers
 from watchkeep.core.errors import unauthorized
 from watchkeep.core.events import AgentOnline, Event, ResourceSnapshot
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.resources import service as resources
 
@@ -149,7 +150,7 @@ class IngestService:
                     )
                 )
             remembered.keep(agent_id, memory)
-            return Stored(agent_id, batch.at_ms, batch.clamped, batch.row_count, replay), events
+            return Stored(agent_id, batch.at_ms, batch.clamped, batch.row_count, replay), await append(conn, events)
 
         stored, events = await self.hub.store.write(unit)
         if events:

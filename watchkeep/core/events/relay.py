@@ -1,12 +1,15 @@
 """Events across hub replicas on PostgreSQL: each replica sends what it publishes with
-NOTIFY on one channel and LISTENs for the others', which it hands to its own streams.
+NOTIFY on one channel and LISTENs for the others', which it hands to its own bus listeners:
+live-only events go to its streams, logged ones wake its streams' tailer and its consumers
+(which then read them from the log).
 
 A notification carries the origin replica, so a replica skips its own. Publishing never
 waits on the relay: events queue in memory and a sender task notifies them in batches, one
 statement per batch (a full queue loses its oldest, as a slow stream does). NOTIFY payloads
 are limited to 8,000 bytes; events are small, and one that is not is logged and kept local.
-When the listening connection drops, the relay reconnects with backoff; events sent while
-it was down are not replayed (streams are live views; the state they show is in the database)."""
+When the listening connection drops, the relay reconnects with backoff; live-only events sent
+while it was down are lost to its streams, and logged ones are read from the log at the next
+poll."""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from watchkeep.core.events import Event, EventBus, UnknownEvent
+from watchkeep.core.events import Event, UnknownEvent
+from watchkeep.core.events.bus import EventBus
 
 log = logging.getLogger("watchkeep.events")
 
@@ -84,6 +88,7 @@ class PostgresEventRelay:
                 "origin": self.origin,
                 "seq": next(self._sequence),
                 "type": event.type,
+                "id": event.id,
                 "atMs": event.at_ms,
                 "data": event.data(),
             },
@@ -126,7 +131,13 @@ class PostgresEventRelay:
             message = json.loads(payload)
             if message.get("origin") == self.origin:
                 return
-            event = Event.rebuild(str(message["type"]), int(message["atMs"]), dict(message["data"]))
+            event_id = message.get("id")
+            event = Event.rebuild(
+                str(message["type"]),
+                int(message["atMs"]),
+                dict(message["data"]),
+                None if event_id is None else int(event_id),
+            )
         except UnknownEvent as exc:
             # A newer replica during a rolling upgrade may publish types this one lacks.
             log.debug("skipping relayed event of unknown type %s", exc)

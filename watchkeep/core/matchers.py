@@ -1,6 +1,7 @@
-"""Matchers: which alerts a silence, a maintenance window or a routing rule applies to.
-Every given field must equal the alert's; `labels` must all be present with those values.
-No field at all matches every alert."""
+"""What alerts (silences, maintenance windows) and notifications (routing rules) both speak
+of: the severity scale, and matchers, which say which alerts a rule applies to. Every given
+field must equal the alert's; `labels` must all be present with those values. No field at
+all matches every alert."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pydantic import ConfigDict, Field
 from watchkeep.core.schemas import ApiModel
 
 Severity = Literal["info", "warning", "critical"]
+# The scale, lowest first: an alert's severity only ever rises while it fires.
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 
 
 class Matchers(ApiModel):

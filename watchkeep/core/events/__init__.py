@@ -1,0 +1,255 @@
+"""The events: frozen dataclasses, one per thing that happened, each with a dotted type name
+that API clients, webhooks and streams see (`agent.online`).
+
+A *logged* event is written to the event log (`core/events/log.py`) by the write unit that
+made the change, in the same transaction, so it exists exactly when the change committed;
+consumers react to it from the log and streams replay it. A *live-only* event (a ping, a
+metrics snapshot) is frequent and changes nothing worth reacting to: it is streamed from
+memory and never written. docs/events.md lists every type."""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Self
+
+from pydantic.alias_generators import to_camel
+
+from watchkeep.core.clock import rfc3339
+
+
+class UnknownEvent(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event. `type` is the dotted name clients see (`agent.online`); the
+    subject is the thing the event is about, named by a kind and the field holding its id."""
+
+    type: ClassVar[str] = "event"
+    logged: ClassVar[bool] = True
+    subject_kind: ClassVar[str] = ""
+    subject_key: ClassVar[str] = ""
+    _types: ClassVar[dict[str, builtins.type[Event]]] = {}
+    at_ms: int = field(kw_only=True)
+    # The event log's id: set on logged events once appended, None on live-only ones.
+    id: int | None = field(default=None, kw_only=True, compare=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type" in cls.__dict__:  # a shared base such as AlertEvent names no type of its own
+            Event._types[cls.type] = cls
+
+    def data(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k not in ("at_ms", "id")}
+
+    def subject_id(self) -> str:
+        return str(getattr(self, self.subject_key))
+
+    def with_id(self, event_id: int) -> Self:
+        return dataclasses.replace(self, id=event_id)
+
+    @staticmethod
+    def rebuild(type_: str, at_ms: int, data: dict[str, Any], event_id: int | None = None) -> Event:
+        """The event of that type from the fields `data()` gave (unknown fields dropped)."""
+        cls = Event._types.get(type_)
+        if cls is None:
+            raise UnknownEvent(type_)
+        known = {f.name for f in fields(cls)} - {"at_ms", "id"}
+        return cls(at_ms=at_ms, id=event_id, **{k: v for k, v in data.items() if k in known})
+
+    @staticmethod
+    def types() -> dict[str, builtins.type[Event]]:
+        """Every event type by its name."""
+        return dict(Event._types)
+
+
+# Agents (watchkeep/agents)
+
+
+@dataclass(frozen=True)
+class AgentEvent(Event):
+    subject_kind: ClassVar[str] = "agent"
+    subject_key: ClassVar[str] = "agent_id"
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class AgentRegistered(AgentEvent):
+    type: ClassVar[str] = "agent.registered"
+    name: str
+    hostname: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentOnline(AgentEvent):
+    type: ClassVar[str] = "agent.online"
+    name: str
+    last_seen_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class AgentDelayed(AgentEvent):
+    type: ClassVar[str] = "agent.delayed"
+    name: str
+    last_seen_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class AgentOffline(AgentEvent):
+    type: ClassVar[str] = "agent.offline"
+    name: str
+    last_seen_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class ResourceSnapshot(AgentEvent):
+    type: ClassVar[str] = "resource.snapshot"
+    logged: ClassVar[bool] = False
+    cpu_percent: float | None = None
+    memory_used_mb: float | None = None
+    memory_total_mb: float | None = None
+    disk_used_gb: float | None = None
+    disk_total_gb: float | None = None
+
+
+# Heartbeats (watchkeep/heartbeats)
+
+
+@dataclass(frozen=True)
+class HeartbeatEvent(Event):
+    subject_kind: ClassVar[str] = "heartbeat"
+    subject_key: ClassVar[str] = "heartbeat_id"
+    heartbeat_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class HeartbeatPinged(HeartbeatEvent):
+    type: ClassVar[str] = "heartbeat.pinged"
+    logged: ClassVar[bool] = False
+    kind: str  # success | start | fail | log | exit code
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatDeadlineMissed(HeartbeatEvent):
+    type: ClassVar[str] = "heartbeat.deadline_missed"
+    deadline_ms: int
+    reason: str  # "no ping" | "started, never finished"
+    # True for a deadline that passed while the hub was not running, reported at start.
+    during_outage: bool = False
+
+
+@dataclass(frozen=True)
+class HeartbeatFailed(HeartbeatEvent):
+    type: ClassVar[str] = "heartbeat.failed"
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatRecovered(HeartbeatEvent):
+    type: ClassVar[str] = "heartbeat.recovered"
+
+
+# Alerts, silences, notifications and webhooks (watchkeep/alerts, notify, webhooks)
+
+
+@dataclass(frozen=True)
+class AlertEvent(Event):
+    """What `alert.fired` and `alert.resolved` both say about the alert."""
+
+    subject_kind: ClassVar[str] = "alert"
+    subject_key: ClassVar[str] = "alert_id"
+
+    alert_id: str
+    source: str
+    alert_type: str
+    severity: str
+    message: str
+    entity_type: str
+    entity_id: str
+    entity_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertFired(AlertEvent):
+    """A new alert, or a higher severity of one still firing (`upgraded`)."""
+
+    type: ClassVar[str] = "alert.fired"
+    silenced: bool = False
+    upgraded: bool = False
+
+
+@dataclass(frozen=True)
+class AlertResolved(AlertEvent):
+    type: ClassVar[str] = "alert.resolved"
+
+
+@dataclass(frozen=True)
+class AlertAcknowledged(Event):
+    type: ClassVar[str] = "alert.acknowledged"
+    subject_kind: ClassVar[str] = "alert"
+    subject_key: ClassVar[str] = "alert_id"
+    alert_id: str
+    acknowledged_by: str
+
+
+@dataclass(frozen=True)
+class SilenceEvent(Event):
+    subject_kind: ClassVar[str] = "silence"
+    subject_key: ClassVar[str] = "silence_id"
+    silence_id: str
+
+
+@dataclass(frozen=True)
+class SilenceCreated(SilenceEvent):
+    type: ClassVar[str] = "silence.created"
+    starts_at_ms: int
+    ends_at_ms: int
+    created_by: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class SilenceExpired(SilenceEvent):
+    type: ClassVar[str] = "silence.expired"
+    ended_early: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelDeliveryFailed(Event):
+    type: ClassVar[str] = "channel.delivery_failed"
+    subject_kind: ClassVar[str] = "channel"
+    subject_key: ClassVar[str] = "channel_id"
+    channel_id: str
+    delivery_id: str
+    attempts: int
+    error: str
+    permanent: bool = False
+
+
+@dataclass(frozen=True)
+class WebhookDisabled(Event):
+    type: ClassVar[str] = "webhook.disabled"
+    subject_kind: ClassVar[str] = "webhook"
+    subject_key: ClassVar[str] = "webhook_id"
+    webhook_id: str
+    consecutive_failures: int
+    last_error: str
+
+
+def camel(value: Any) -> Any:
+    """`value` with every dict key in camelCase, as the API speaks."""
+    if isinstance(value, dict):
+        return {to_camel(str(k)): camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel(v) for v in value]
+    return value
+
+
+def envelope(envelope_id: str | int | None, event_type: str, at_ms: int, data: dict[str, Any]) -> dict[str, Any]:
+    """The body webhooks and event streams send for an event."""
+    return {"id": envelope_id, "type": event_type, "timestamp": rfc3339(at_ms), "data": camel(data)}

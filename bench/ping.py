@@ -17,23 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx2
 import uvloop
-from serve import ADMIN_PASSWORD, DEFAULT_POSTGRES, postgres_database, serving
+from serve import DEFAULT_POSTGRES, admin_client, create_heartbeats, postgres_database, serving
 from sqlalchemy.engine import make_url
-
-
-def _create_monitors(url: str, count: int) -> list[str]:
-    with httpx2.Client(base_url=url, timeout=30) as client:
-        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-        login.raise_for_status()
-        headers = {"X-CSRF-Token": login.json()["csrfToken"]}
-        uuids = []
-        for i in range(count):
-            created = client.post("/api/v1/heartbeats", json={"name": f"bench-{i}"}, headers=headers)
-            created.raise_for_status()
-            uuids.append(created.json()["uuid"])
-        return uuids
 
 
 async def _client(
@@ -83,7 +69,8 @@ def run(database_url: str, data_dir: Path, args: argparse.Namespace) -> tuple[fl
     # The single benchmark client would hit the per-address ping limit.
     limits = {"heartbeat_ping_rate_limit_per_minute": "100000000"}
     with serving(database_url, data_dir, log_level=args.log_level, **limits) as hub:
-        uuids = _create_monitors(hub.url, args.monitors)
+        with admin_client(hub.url) as client:
+            uuids = create_heartbeats(client, args.monitors)
         # uvloop keeps the client's own cost low: it shares the machine with the hub.
         return uvloop.run(_drive(hub.url, uuids, args.seconds, args.connections))
 

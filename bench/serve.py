@@ -76,6 +76,26 @@ def _wait_healthy(url: str, timeout: float = 60) -> None:
 
 
 @contextmanager
+def admin_client(url: str) -> Iterator[httpx2.Client]:
+    """A client of the hub at `url`, logged in as the first-start admin."""
+    with httpx2.Client(base_url=url, timeout=30) as client:
+        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        login.raise_for_status()
+        client.headers["X-CSRF-Token"] = login.json()["csrfToken"]
+        yield client
+
+
+def create_heartbeats(client: httpx2.Client, count: int) -> list[str]:
+    """`count` heartbeat monitors; their ping uuids."""
+    uuids = []
+    for i in range(count):
+        created = client.post("/api/v1/heartbeats", json={"name": f"bench-{i}"})
+        created.raise_for_status()
+        uuids.append(created.json()["uuid"])
+    return uuids
+
+
+@contextmanager
 def postgres_database(admin_url: str = DEFAULT_POSTGRES) -> Iterator[str]:
     """The URL of a new, empty database on that server, dropped afterwards."""
     name = f"wk_bench_{secrets.token_hex(4)}"

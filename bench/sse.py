@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import httpx2
 import psutil
 import uvloop
-from serve import ADMIN_PASSWORD, DEFAULT_POSTGRES, postgres_database, serving
+from serve import DEFAULT_POSTGRES, admin_client, create_heartbeats, postgres_database, serving
 from sqlalchemy.engine import make_url
 
 STREAM_PATH = "/api/v1/events?types=heartbeat.pinged"
@@ -164,16 +163,9 @@ def raise_fd_limit() -> None:
 
 def prepare(url: str, monitors: int) -> tuple[list[str], str]:
     """The monitors' ping uuids and a read-only API key for the streams."""
-    with httpx2.Client(base_url=url, timeout=30) as client:
-        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-        login.raise_for_status()
-        headers = {"X-CSRF-Token": login.json()["csrfToken"]}
-        uuids = []
-        for i in range(monitors):
-            created = client.post("/api/v1/heartbeats", json={"name": f"bench-{i}"}, headers=headers)
-            created.raise_for_status()
-            uuids.append(created.json()["uuid"])
-        key = client.post("/api/v1/keys", json={"name": "bench-sse", "scopes": ["read"]}, headers=headers)
+    with admin_client(url) as client:
+        uuids = create_heartbeats(client, monitors)
+        key = client.post("/api/v1/keys", json={"name": "bench-sse", "scopes": ["read"]})
         key.raise_for_status()
         return uuids, key.json()["key"]
 

@@ -10,7 +10,9 @@ made from the event id).
 
 With several replicas each consumer is held by one at a time under a lease in its row, taken
 over once the holder stops renewing it; the cursor's advance is also a compare-and-set on the
-old position, so even a replica that lost its lease mid-step cannot react twice."""
+old position, so even a replica that lost its lease mid-step cannot react twice. A consumer
+with nothing to do only reads: its lease lapses, and whichever replica next finds work takes
+it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -62,6 +65,12 @@ class Consumer:
         self.wake.clear()
         await self.register()
         now = self.hub.clock.now_ms()
+        async with self.hub.store.read() as conn:
+            cursor = await _cursor(conn, self.name)
+            if cursor is None or await event_log.last_id(conn) <= cursor.position:
+                return False  # nothing to do: an idle consumer writes nothing and lets its lease lapse
+            if cursor.holder not in (None, self.holder) and (cursor.lease_until or 0) >= now:
+                return False  # another replica is at work on it
         lease_ms = int(self.hub.settings.event_consumer_lease_seconds * 1000)
 
         async def claim(conn: AsyncConnection) -> int | None:
@@ -69,7 +78,7 @@ class Consumer:
 
         position = await self.hub.store.write(claim)
         if position is None:
-            return False  # another replica holds this consumer
+            return False  # another replica took it first
         async with self.hub.store.read() as conn:
             events, last = await event_log.events_after(conn, position, BATCH)
         if last == position:
@@ -129,6 +138,21 @@ class Consumer:
         with contextlib.suppress(IntegrityError):
             await self.hub.store.write(unit)
         self._registered = True
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    position: int
+    holder: str | None
+    lease_until: int | None
+
+
+async def _cursor(conn: AsyncConnection, name: str) -> Cursor | None:
+    query = select(event_consumers.c.position, event_consumers.c.holder, event_consumers.c.lease_until).where(
+        event_consumers.c.name == name
+    )
+    row = (await conn.execute(query)).first()
+    return None if row is None else Cursor(int(row.position), row.holder, row.lease_until)
 
 
 async def _claim(conn: AsyncConnection, name: str, holder: str, now: int, lease_ms: int) -> int | None:

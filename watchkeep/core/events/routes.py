@@ -39,4 +39,7 @@ async def events(
     after = parse_last_event_id(last_event_id, last_event_id_query)
     # A client that accepts nothing for two keep-alive periods is gone.
     stall = max(2 * hub.settings.sse_keepalive_seconds, 1.0)
-    return EventStreamResponse(streams.frames(wanted, after), stall_seconds=stall)
+    client = streams.connect(wanted)
+    return EventStreamResponse(
+        streams.frames(client, after), stall_seconds=stall, on_close=lambda: streams.disconnect(client)
+    )

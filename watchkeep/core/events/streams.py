@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -86,8 +86,9 @@ class TypeFilter:
 
 
 class StreamClient:
-    def __init__(self, types: TypeFilter, queue_size: int) -> None:
+    def __init__(self, types: TypeFilter, queue_size: int, start_position: int) -> None:
         self.types = types
+        self.start_position = start_position
         self._frames: deque[Frame] = deque()
         self.queue_size = queue_size
         self._ready = asyncio.Event()
@@ -132,6 +133,7 @@ class EventStreams:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._ending = False
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -155,6 +157,7 @@ class EventStreams:
             self._loop.call_soon_threadsafe(self._end_all)
 
     def _end_all(self) -> None:
+        self._ending = True
         for client in self.clients:
             client.end()
 
@@ -191,14 +194,22 @@ class EventStreams:
                 return
             self.position = last
 
-    async def frames(self, types: TypeFilter, last_event_id: int | None) -> AsyncIterator[bytes]:
-        """One client's stream: the replay after `last_event_id`, then live frames, with a
-        keep-alive comment when nothing was sent for a while."""
-        client = StreamClient(types, self.hub.settings.sse_client_queue_size)
+    def connect(self, types: TypeFilter) -> StreamClient:
+        """A new client, registered where the tailer stands: every later logged event and
+        every live-only one reaches its queue from now on."""
+        client = StreamClient(types, self.hub.settings.sse_client_queue_size, self.position)
+        if self._ending:
+            client.end()
         self.clients.add(client)
+        return client
+
+    async def frames(self, client: StreamClient, last_event_id: int | None) -> AsyncIterator[bytes]:
+        """A connected client's stream: the replay after `last_event_id`, then live frames,
+        with a keep-alive comment when nothing was sent for a while."""
+        types = client.types
+        sent = client.start_position
         try:
             yield CONNECTED
-            sent = self.position
             if last_event_id is not None:
                 sent = last_event_id
                 async for replayed in self._replay(types, last_event_id):
@@ -226,7 +237,10 @@ class EventStreams:
                 if chunk:
                     yield b"".join(chunk)
         finally:
-            self.clients.discard(client)
+            self.disconnect(client)
+
+    def disconnect(self, client: StreamClient) -> None:
+        self.clients.discard(client)
 
     async def _replay(self, types: TypeFilter, after: int) -> AsyncIterator[Frame]:
         position = after
@@ -262,13 +276,16 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, frames: AsyncIterator[bytes], stall_seconds: float) -> None:
+    def __init__(
+        self, frames: AsyncIterator[bytes], stall_seconds: float, on_close: Callable[[], None] | None = None
+    ) -> None:
         # No body and so no Content-Length: the stream is sent in chunks until it ends.
         self.status_code = 200
         self.background = None
         self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         self.frames = frames
         self.stall_seconds = stall_seconds
+        self.on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
@@ -295,6 +312,8 @@ class EventStreamResponse(Response):
             aclose = getattr(self.frames, "aclose", None)
             if aclose is not None:
                 await aclose()
+            if self.on_close is not None:
+                self.on_close()
         failure = writer.exception() if writer.done() and not writer.cancelled() else None
         if isinstance(failure, TimeoutError):
             log.info("an event stream client accepted nothing for %.0fs; closed", self.stall_seconds)

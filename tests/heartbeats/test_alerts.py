@@ -1,13 +1,16 @@
-"""The alerts engine raises and resolves alerts from heartbeat events."""
+"""The alerts engine raises and resolves alerts from heartbeat events (through the event
+log's consumer, once it has caught up)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tests.heartbeats.conftest import Heartbeats
+from tests.support.events import settled
 
 
 async def _alerts(heartbeats: Heartbeats) -> list[dict[str, Any]]:
+    await settled(heartbeats.running)
     response = await heartbeats.api.get("/api/v1/alerts", params={"source": "heartbeat"})
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]

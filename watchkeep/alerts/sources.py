@@ -89,10 +89,7 @@ SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
 
 
 class AlertSources:
-    """The reaction of the event log's `alerts` consumer."""
-
-    name = "alerts"
-    types = frozenset(SOURCES)
+    """The reaction of the event log's `alerts` consumer (to the types in SOURCES)."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import inspect
+import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -74,146 +76,36 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
         raise typer.Exit(2) from None
 
 
-@app.command()
-def serve(
-    config: ConfigOpt = None,
-    host: Annotated[str | None, typer.Option(help=_help("host"))] = None,
-    port: Annotated[int | None, typer.Option(help=_help("port"))] = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseOpt = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(help=_help("base_url")),
-    ] = None,
-    admin_password: Annotated[
-        str | None,
-        typer.Option(help=_help("admin_password")),
-    ] = None,
-    log_format: Annotated[str | None, typer.Option(help=_help("log_format"))] = None,
-    log_level: Annotated[str | None, typer.Option(help=_help("log_level"))] = None,
-    max_body_bytes: Annotated[
-        int | None,
-        typer.Option(help=_help("max_body_bytes")),
-    ] = None,
-    session_ttl_seconds: Annotated[
-        int | None,
-        typer.Option(help=_help("session_ttl_seconds")),
-    ] = None,
-    login_max_failures: Annotated[
-        int | None,
-        typer.Option(help=_help("login_max_failures")),
-    ] = None,
-    login_window_seconds: Annotated[
-        int | None,
-        typer.Option(help=_help("login_window_seconds")),
-    ] = None,
-    api_rate_limit_per_minute: Annotated[
-        int | None,
-        typer.Option(help=_help("api_rate_limit_per_minute")),
-    ] = None,
-    login_rate_limit_per_minute: Annotated[int | None, typer.Option(help=_help("login_rate_limit_per_minute"))] = None,
-    trusted_proxies: Annotated[
-        str | None,
-        typer.Option(help=_help("trusted_proxies")),
-    ] = None,
-    docker_host: Annotated[str | None, typer.Option(help=_help("docker_host"))] = None,
-    write_batch_size: Annotated[
-        int | None,
-        typer.Option(help=_help("write_batch_size")),
-    ] = None,
-    migrate_lock_timeout_seconds: Annotated[
-        int | None,
-        typer.Option(help=_help("migrate_lock_timeout_seconds")),
-    ] = None,
-    shutdown_grace_seconds: Annotated[
-        int | None,
-        typer.Option(help=_help("shutdown_grace_seconds")),
-    ] = None,
-    # Heartbeats
-    heartbeat_ping_body_limit: Annotated[int | None, typer.Option(help=_help("heartbeat_ping_body_limit"))] = None,
-    heartbeat_ping_retention: Annotated[int | None, typer.Option(help=_help("heartbeat_ping_retention"))] = None,
-    heartbeat_execution_retention_days: Annotated[
-        int | None, typer.Option(help=_help("heartbeat_execution_retention_days"))
-    ] = None,
-    heartbeat_ping_rate_limit_per_minute: Annotated[
-        int | None, typer.Option(help=_help("heartbeat_ping_rate_limit_per_minute"))
-    ] = None,
-    heartbeat_deadline_interval_seconds: Annotated[
-        float | None, typer.Option(help=_help("heartbeat_deadline_interval_seconds"))
-    ] = None,
-    # Agents
-    agent_push_interval_seconds: Annotated[
-        int | None,
-        typer.Option(help=_help("agent_push_interval_seconds")),
-    ] = None,
-    agent_delayed_after_intervals: Annotated[
-        float | None,
-        typer.Option(help=_help("agent_delayed_after_intervals")),
-    ] = None,
-    agent_offline_after_intervals: Annotated[
-        float | None,
-        typer.Option(help=_help("agent_offline_after_intervals")),
-    ] = None,
-    agent_status_interval_seconds: Annotated[
-        float | None,
-        typer.Option(help=_help("agent_status_interval_seconds")),
-    ] = None,
-    agent_token_ttl_seconds: Annotated[
-        int | None,
-        typer.Option(help=_help("agent_token_ttl_seconds")),
-    ] = None,
-    agent_token_secret: Annotated[
-        str | None,
-        typer.Option(help=_help("agent_token_secret")),
-    ] = None,
-    agent_rate_limit_per_minute: Annotated[
-        int | None,
-        typer.Option(help=_help("agent_rate_limit_per_minute")),
-    ] = None,
-    agent_max_clock_skew_seconds: Annotated[
-        int | None,
-        typer.Option(help=_help("agent_max_clock_skew_seconds")),
-    ] = None,
-    # Alerts, notifications and webhooks
-    allow_private_targets: Annotated[bool | None, typer.Option(help=_help("allow_private_targets"))] = None,
-    smtp_host: Annotated[str | None, typer.Option(help=_help("smtp_host"))] = None,
-    smtp_port: Annotated[int | None, typer.Option(help=_help("smtp_port"))] = None,
-    smtp_username: Annotated[str | None, typer.Option(help=_help("smtp_username"))] = None,
-    smtp_password: Annotated[str | None, typer.Option(help=_help("smtp_password"))] = None,
-    smtp_security: Annotated[str | None, typer.Option(help=_help("smtp_security"))] = None,
-    smtp_from: Annotated[str | None, typer.Option(help=_help("smtp_from"))] = None,
-    smtp_ca_file: Annotated[str | None, typer.Option(help=_help("smtp_ca_file"))] = None,
-    notify_timeout_seconds: Annotated[float | None, typer.Option(help=_help("notify_timeout_seconds"))] = None,
-    outbox_poll_seconds: Annotated[float | None, typer.Option(help=_help("outbox_poll_seconds"))] = None,
-    outbox_max_attempts: Annotated[int | None, typer.Option(help=_help("outbox_max_attempts"))] = None,
-    outbox_backoff_seconds: Annotated[int | None, typer.Option(help=_help("outbox_backoff_seconds"))] = None,
-    outbox_backoff_max_seconds: Annotated[int | None, typer.Option(help=_help("outbox_backoff_max_seconds"))] = None,
-    outbox_lease_seconds: Annotated[int | None, typer.Option(help=_help("outbox_lease_seconds"))] = None,
-    digest_threshold: Annotated[int | None, typer.Option(help=_help("digest_threshold"))] = None,
-    digest_window_seconds: Annotated[int | None, typer.Option(help=_help("digest_window_seconds"))] = None,
-    webhook_max_failures: Annotated[int | None, typer.Option(help=_help("webhook_max_failures"))] = None,
-    alerts_evaluate_seconds: Annotated[float | None, typer.Option(help=_help("alerts_evaluate_seconds"))] = None,
-    # Event log, consumers and streams
-    event_poll_seconds: Annotated[float | None, typer.Option(help=_help("event_poll_seconds"))] = None,
-    event_consumer_lease_seconds: Annotated[
-        float | None, typer.Option(help=_help("event_consumer_lease_seconds"))
-    ] = None,
-    event_log_retention_days: Annotated[int | None, typer.Option(help=_help("event_log_retention_days"))] = None,
-    event_log_max_events: Annotated[int | None, typer.Option(help=_help("event_log_max_events"))] = None,
-    sse_keepalive_seconds: Annotated[float | None, typer.Option(help=_help("sse_keepalive_seconds"))] = None,
-    sse_client_queue_size: Annotated[int | None, typer.Option(help=_help("sse_client_queue_size"))] = None,
-    self_monitor: Annotated[
-        bool | None, typer.Option("--self-monitor/--no-self-monitor", help=_help("self_monitor"))
-    ] = None,
-) -> None:
+def _option_type(annotation: Any) -> type:
+    """What a setting is typed as on the command line: flags for booleans, numbers and paths
+    as such, text for the rest (secrets, choices and lists are checked by Settings)."""
+    for kind in (bool, int, float, Path):
+        if annotation is kind or kind in typing.get_args(annotation):
+            return kind
+    return str
+
+
+def _setting_options() -> list[inspect.Parameter]:
+    """One `--name` option per setting, from the Settings model itself."""
+    parameters = []
+    for name, field in Settings.model_fields.items():
+        kind = _option_type(field.annotation)
+        flag = "--" + name.replace("_", "-")
+        declared = f"{flag}/--no-{flag[2:]}" if kind is bool else flag
+        option = typer.Option(declared, help=_help(name))
+        annotation = Annotated[Optional[kind], option]  # type: ignore[valid-type]  # noqa: UP045  (typer reads it at run time)
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    return parameters
+
+
+def serve(config: Path | None = None, **options: Any) -> None:
     """Run the hub: API, public pages and background monitors."""
-    options = dict(locals())
     import uvicorn
 
     from watchkeep.app import create_app
     from watchkeep.core.logging import configure_logging
 
-    settings = _settings(options.pop("config"), **options)
+    settings = _settings(config, **options)
     configure_logging(settings.log_format, settings.log_level)
 
     app = create_app(settings)
@@ -238,6 +130,16 @@ def serve(
         )
     )
     server.run()
+
+
+# Every setting is an option of `serve`: the signature typer reads is made from Settings.
+_serve_parameters = [
+    inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigOpt),
+    *_setting_options(),
+]
+serve.__signature__ = inspect.Signature(_serve_parameters)  # type: ignore[attr-defined]
+serve.__annotations__ = {p.name: p.annotation for p in _serve_parameters}
+app.command()(serve)
 
 
 async def _with_hub(settings: Settings, action: Callable[[Hub], Awaitable[T]]) -> T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from tests.support.process import WATCHKEEP, start_serve
 from watchkeep import __version__
+from watchkeep.cli import serve
 from watchkeep.core.config import Settings
 
 
@@ -33,6 +35,26 @@ def test_serve_help_documents_every_setting() -> None:
     for name in Settings.model_fields:
         assert f"--{name.replace('_', '-')}" in help_text, name
         assert f"WATCHKEEP_{name.upper()}" in help_text, name
+
+
+def test_serve_takes_its_options_from_the_settings_model() -> None:
+    # One source: a setting added to Settings is an option of `serve` with nothing else to write.
+    assert list(inspect.signature(serve).parameters) == ["config", *Settings.model_fields]
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--event-poll-seconds", "0"], "event_poll_seconds"),
+        (["--no-self-monitor", "--log-level", "loud"], "log_level"),
+        (["--port", "70000"], "port"),
+        (["--database-url", "mysql://db"], "database_url"),
+    ],
+)
+def test_serve_options_are_checked_by_the_settings(args: list[str], field: str) -> None:
+    result = _run("serve", *args)
+    assert result.returncode == 2
+    assert "Invalid settings" in result.stdout and field in result.stdout
 
 
 def test_a_key_created_on_the_command_line_works_against_the_running_hub(database_url: str, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.agents.support import (
     PUSH_EXAMPLE,
@@ -18,6 +19,7 @@ from tests.agents.support import (
     without,
 )
 from tests.support.hub import RunningHub
+from watchkeep.agents.tables import agents
 from watchkeep.core.clock import FrozenClock
 from watchkeep.core.events import AgentRegistered
 
@@ -102,6 +104,23 @@ async def test_a_later_push_without_a_container_removes_it(hub: RunningHub) -> N
     assert (await hub.admin.get("/api/v1/containers")).json()["items"] == []
 
 
+async def test_a_push_without_timestamp_or_containers_is_accepted(start_hub: StartHub, clock: FrozenClock) -> None:
+    # Neither is required by agents-register-push.txt: the receipt time stands in, and no
+    # container changes.
+    async with start_hub(clock=clock) as hub:
+        registered = await _register(hub)
+        agent_id = registered["agentId"]
+        url, token = f"/api/v1/agents/{agent_id}/push", bearer(registered["token"])
+        assert (await hub.client().post(url, json=PUSH_EXAMPLE, headers=token)).status_code == 200
+        bare = without(without(PUSH_EXAMPLE, "timestamp"), "containers")
+        response = await hub.client().post(url, json=bare, headers=token)
+        assert response.status_code == 200, response.text
+        assert [c["name"] for c in (await hub.admin.get("/api/v1/containers")).json()["items"]] == ["nginx-prod"]
+        async with hub.hub.store.read() as conn:
+            stored_at = (await conn.execute(select(agents.c.last_payload_at).where(agents.c.id == agent_id))).scalar()
+        assert stored_at == clock.now_ms()
+
+
 async def test_an_expired_token_is_unauthorized_so_the_agent_registers_again(
     start_hub: StartHub, clock: FrozenClock
 ) -> None:
@@ -142,7 +161,7 @@ async def test_a_missing_field_is_named_and_nothing_is_written(hub: RunningHub) 
     registered = await _register(hub)
     before = await table_snapshot(hub)
     url = f"/api/v1/agents/{registered['agentId']}/push"
-    for path in ("timestamp", "containers", "containers[0].id", "containers[0].name"):
+    for path in ("containers[0].id", "containers[0].name"):
         response = await hub.client().post(url, json=without(PUSH_EXAMPLE, path), headers=bearer(registered["token"]))
         assert response.status_code == 400, path
         assert response.json()["error"]["field"] == path

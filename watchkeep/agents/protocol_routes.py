@@ -112,7 +112,8 @@ async def push_metrics(agent_id: str, request: Request, hub: HubDep) -> Response
     credential = await credential_for_agent(request, hub, agent_id, allow_api_key=False)
     body = decoded(push.decoder, await request.body())
     try:
-        at_ms, clamped = place_in_time(hub, parse_ms(body.timestamp, "timestamp"))
+        given = parse_ms(body.timestamp, "timestamp") if body.timestamp else None
+        at_ms, clamped = place_in_time(hub, given)
     except PayloadError as exc:
         raise validation_error(exc.message, exc.field) from None
     await IngestService(hub).store(credential, push.to_batch(body, at_ms, clamped))

@@ -1,6 +1,8 @@
 """`POST /api/v1/agents/{agentId}/push` (agents-register-push.txt) → `SampleBatch`.
 `containers` is the agent's whole inventory; network figures are cumulative byte counters.
-`nodes` and `pods` are accepted as lists of objects; this hub stores containers only."""
+The contract requires neither `timestamp` (the receipt time is used) nor `containers` (a push
+without them changes no container). `nodes` and `pods` are accepted as lists of objects;
+this hub stores containers only."""
 
 from __future__ import annotations
 
@@ -31,8 +33,8 @@ class PushContainer(Struct, rename="camel", forbid_unknown_fields=False):
 
 
 class Push(Struct, forbid_unknown_fields=False):
-    timestamp: DateTime
-    containers: list[PushContainer]
+    timestamp: DateTime | None = None
+    containers: list[PushContainer] | None = None
     nodes: list[dict[str, Any]] = field(default_factory=list)
     pods: list[dict[str, Any]] = field(default_factory=list)
 
@@ -41,8 +43,8 @@ decoder = msgspec.json.Decoder(Push)
 
 
 def to_batch(push: Push, at_ms: int, clamped: bool) -> SampleBatch:
-    batch = SampleBatch(at_ms=at_ms, clamped=clamped, full_inventory=True)
-    for c in push.containers:
+    batch = SampleBatch(at_ms=at_ms, clamped=clamped, full_inventory=push.containers is not None)
+    for c in push.containers or ():
         batch.containers.append(
             ContainerInfo(
                 id=c.id, name=c.name, image=c.image, state=c.status, status=c.status, restart_count=c.restart_count

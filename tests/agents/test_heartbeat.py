@@ -123,3 +123,30 @@ async def test_a_wrong_value_is_named(hub: RunningHub) -> None:
         assert response.status_code == 400, (field, value, response.text)
         assert response.json()["error"]["field"] == field
     assert await table_snapshot(hub) == before
+
+
+async def test_endpoint_and_platform_id_are_taken_everywhere_the_contract_shows_them(hub: RunningHub) -> None:
+    # On create...
+    agent = await create_agent(hub, "edge-1", endpoint="http://192.168.1.10:7890", platformId="plat-001-abc")
+    shown = (await hub.admin.get(f"/api/v1/agents/{agent['id']}")).json()
+    assert (shown["endpoint"], shown["platformId"]) == ("http://192.168.1.10:7890", "plat-001-abc")
+    # ...on patch...
+    patched = await hub.admin.patch(f"/api/v1/agents/{agent['id']}", json={"endpoint": "grpc://10.0.0.2:7000"})
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["endpoint"], patched.json()["platformId"]) == ("grpc://10.0.0.2:7000", "plat-001-abc")
+    # ...when the heartbeat sends them (a heartbeat without them keeps what is stored)...
+    url, token = f"/api/v1/agents/{agent['id']}/heartbeat", bearer(agent["token"])
+    beat = await hub.client().put(url, json={**HEARTBEAT_EXAMPLE, "platformId": "plat-002"}, headers=token)
+    assert (beat.json()["endpoint"], beat.json()["platformId"]) == ("grpc://10.0.0.2:7000", "plat-002")
+    beat = await hub.client().put(url, json=HEARTBEAT_EXAMPLE, headers=token)
+    assert (beat.json()["endpoint"], beat.json()["platformId"]) == ("grpc://10.0.0.2:7000", "plat-002")
+    # ...and on register.
+    key = await hub.user_key("admin", "admin", ["agents:register"])
+    body = {"name": "edge-2", "hostname": "edge-2", "endpoint": "http://10.0.0.3:7890", "platformId": "plat-003"}
+    registered = await hub.client(key).post("/api/v1/agents/register", json=body)
+    assert registered.status_code == 200, registered.text
+    listed = (await hub.admin.get(f"/api/v1/agents/{registered.json()['agentId']}")).json()
+    assert (listed["endpoint"], listed["platformId"]) == ("http://10.0.0.3:7890", "plat-003")
+    too_long = await hub.client().put(url, json={**HEARTBEAT_EXAMPLE, "endpoint": "x" * 501}, headers=token)
+    assert too_long.status_code == 400
+    assert too_long.json()["error"]["field"] == "endpoint"

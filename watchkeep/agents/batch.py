@@ -39,6 +39,8 @@ class AgentFacts:
     server_healthy: bool | None = None
     dropped_payloads: int | None = None
     collector_errors: dict[str, str] | None = None
+    endpoint: str | None = None
+    platform_id: str | None = None
 
 
 @dataclass

@@ -37,6 +37,8 @@ TOUCH_FIELDS = (
     "server_healthy",
     "dropped_payloads",
     "collector_errors",
+    "endpoint",
+    "platform_id",
     "ingest_stamp",
 )
 # What a payload changes on its agent: a NULL leaves the stored value.

@@ -15,6 +15,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 Labels = dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], Annotated[str, Field(max_length=500)]]
 Interval = Annotated[int, Field(ge=1, le=86_400)]
+# Where the agent can be reached (gRPC or HTTP) and its id on its platform (agent-heartbeat.txt).
+Endpoint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+PlatformId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 AgentType = Literal["metric", "log", "trace"]
 
 READONLY = frozenset(
@@ -46,7 +49,9 @@ READONLY = frozenset(
 
 
 class AgentCreate(WriteModel):
-    readonly_fields: ClassVar[frozenset[str]] = frozenset(READONLY - {"hostname", "platform", "type"})
+    readonly_fields: ClassVar[frozenset[str]] = frozenset(
+        READONLY - {"hostname", "platform", "type", "endpoint", "platformId"}
+    )
 
     name: Name
     hostname: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
@@ -54,15 +59,19 @@ class AgentCreate(WriteModel):
     region: Short | None = None
     labels: Labels = Field(default_factory=dict)
     type: AgentType = "metric"
+    endpoint: Endpoint | None = None
+    platform_id: PlatformId | None = None
 
 
 class AgentUpdate(WriteModel):
-    readonly_fields: ClassVar[frozenset[str]] = READONLY
+    readonly_fields: ClassVar[frozenset[str]] = READONLY - {"endpoint", "platformId"}
 
     name: Name | None = None
     region: Short | None = None
     labels: Labels | None = None
     push_interval_seconds: Interval | None = None
+    endpoint: Endpoint | None = None
+    platform_id: PlatformId | None = None
 
 
 class AgentRegister(ApiModel):
@@ -70,6 +79,8 @@ class AgentRegister(ApiModel):
     hostname: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
     version: Short | None = None
     platform: Short | None = None
+    endpoint: Endpoint | None = None
+    platform_id: PlatformId | None = None
 
 
 class AgentConfigUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=False):

@@ -162,6 +162,8 @@ class AgentService:
             platform=body.platform,
             region=body.region,
             labels=json.dumps(body.labels),
+            endpoint=body.endpoint,
+            platform_id=body.platform_id,
             token_hash=tokens.hash_of(token),
             agent_key_hash=tokens.hash_of(agent_key),
         )
@@ -188,12 +190,18 @@ class AgentService:
         """The agent of this name and hostname, created on first registration, and a fresh
         signed token for it."""
         now = self.clock.now_ms()
-        fresh = self._new_row(body.name, body.hostname, version=body.version, platform=body.platform)
+        reported = {
+            "version": body.version,
+            "platform": body.platform,
+            "endpoint": body.endpoint,
+            "platform_id": body.platform_id,
+        }
+        fresh = self._new_row(body.name, body.hostname, **reported)
 
         async def unit(conn: AsyncConnection) -> tuple[RowMapping, list[Event]]:
             existing = await repo.by_identity(conn, fresh["identity"])
             if existing is not None:
-                changes = {k: v for k, v in (("version", body.version), ("platform", body.platform)) if v is not None}
+                changes = {k: v for k, v in reported.items() if v is not None}
                 if changes:
                     await repo.update_agent(conn, existing["id"], {**changes, "updated_at": now})
                 return existing, []
@@ -250,6 +258,9 @@ class AgentService:
             changes["labels"] = json.dumps(body.labels or {})
         if "push_interval_seconds" in given and body.push_interval_seconds is not None:
             changes["push_interval_seconds"] = body.push_interval_seconds
+        for name in ("endpoint", "platform_id"):
+            if name in given:
+                changes[name] = getattr(body, name)
         now = self.clock.now_ms()
 
         async def unit(conn: AsyncConnection) -> RowMapping:

@@ -20,6 +20,8 @@ class Heartbeat(Struct, rename="camel", forbid_unknown_fields=False):
     uptime: float | str
     cpu_usage: Percent
     mem_usage: Percent
+    endpoint: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
+    platform_id: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
 
 
 decoder = msgspec.json.Decoder(Heartbeat)
@@ -39,5 +41,10 @@ def uptime_seconds(value: float | str) -> float:
 def to_batch(heartbeat: Heartbeat, at_ms: int) -> SampleBatch:
     uptime = uptime_seconds(heartbeat.uptime)
     host = HostSample(cpu_percent=heartbeat.cpu_usage, memory_percent=heartbeat.mem_usage, uptime_seconds=uptime)
-    facts = AgentFacts(version=heartbeat.version, uptime_seconds=uptime)
+    facts = AgentFacts(
+        version=heartbeat.version,
+        uptime_seconds=uptime,
+        endpoint=heartbeat.endpoint,
+        platform_id=heartbeat.platform_id,
+    )
     return SampleBatch(at_ms=at_ms, host=host, facts=facts, heartbeat=True)

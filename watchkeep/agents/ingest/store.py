@@ -107,6 +107,8 @@ class IngestService:
                     server_healthy=facts.server_healthy,
                     dropped_payloads=facts.dropped_payloads,
                     collector_errors=None if facts.collector_errors is None else json.dumps(facts.collector_errors),
+                    endpoint=facts.endpoint,
+                    platform_id=facts.platform_id,
                 )
             await repo.touch(conn, agent_id, now, values)
             events: list[Event] = []

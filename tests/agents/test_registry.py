@@ -112,6 +112,16 @@ async def test_the_list_filters_by_status_and_platform_and_pages(hub: RunningHub
     assert wrong.json()["error"]["field"] == "status"
 
 
+async def test_limit_zero_lists_every_agent(hub: RunningHub) -> None:
+    for n in range(105):  # more than the default page
+        await create_agent(hub, f"web-{n:03}")
+    assert len((await hub.admin.get("/api/v1/agents")).json()) == 100
+    everything = await hub.admin.get("/api/v1/agents", params={"limit": 0})
+    assert len(everything.json()) == 105
+    assert everything.headers["x-total-count"] == "105"
+    assert len((await hub.admin.get("/api/v1/agents", params={"limit": 0, "offset": 100})).json()) == 5
+
+
 async def test_patch_changes_name_region_labels_and_interval(hub: RunningHub) -> None:
     agent = await create_agent(hub)
     body = {"name": "web-2", "region": "us", "labels": {"team": "ops"}, "pushIntervalSeconds": 60}

@@ -35,7 +35,8 @@ async def list_agents(
     response: Response,
     status: Literal["online", "delayed", "offline"] | None = None,
     platform: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    # 0: every agent, as agent-heartbeat.txt's list shows them all.
+    limit: Annotated[int, Query(ge=0, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     items, total = await AgentService(hub).list_agents(status=status, platform=platform, limit=limit, offset=offset)

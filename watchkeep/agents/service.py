@@ -244,7 +244,7 @@ class AgentService:
         now = self.clock.now_ms()
         if status is not None:
             rows = [row for row in rows if self.status_of(row, now) == status]
-        page = rows[offset : offset + limit]
+        page = rows[offset:] if limit == 0 else rows[offset : offset + limit]
         return [self.out(row, counts.get(row["id"], 0)) for row in page], len(rows)
 
     async def update(self, agent_id: str, body: AgentUpdate) -> dict[str, Any]:

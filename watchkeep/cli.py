@@ -340,7 +340,8 @@ def agent_command(
     ] = None,
     name: Annotated[str | None, typer.Option(help="Agent name when registering (env WATCHKEEP_NAME).")] = None,
     interval: Annotated[
-        float | None, typer.Option(help="Seconds between samples, default 15 (env WATCHKEEP_INTERVAL).")
+        float | None,
+        typer.Option(help="Seconds between samples; wins over the hub's push interval (env WATCHKEEP_INTERVAL)."),
     ] = None,
     spool_dir: Annotated[Path | None, typer.Option(help="Spool directory (env WATCHKEEP_SPOOL_DIR).")] = None,
     spool_max_bytes: Annotated[

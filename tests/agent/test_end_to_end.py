@@ -45,7 +45,7 @@ def _agent(
     hub = HubClient(url, token=token, api_key=api_key, now=clock, timeout=5)
     spool = Spool(tmp_path / "spool", max_bytes=max_bytes, max_age_seconds=86400, now=clock)
     sampler = Sampler(HostCollector(host_root), docker=None, checks=None, now=clock)
-    return Agent(sampler, spool, hub, interval=15, backoff=Backoff(rng=random.Random(3)), now=clock)
+    return Agent(sampler, spool, hub, backoff=Backoff(rng=random.Random(3)), now=clock)
 
 
 async def _create_agent(hub: RunningHub) -> dict[str, Any]:

@@ -36,12 +36,12 @@ def port() -> int:
 
 def make_agent(
     tmp_path: Path, port: int, clock: ManualClock, *, token: str = "agent-token-1", api_key: str = "",
-    max_bytes: int = 10_000_000, checks: CheckRunner | None = None,
+    max_bytes: int = 10_000_000, checks: CheckRunner | None = None, interval: float | None = None,
 ) -> Agent:  # fmt: skip
     hub = HubClient(f"http://127.0.0.1:{port}", token=token, api_key=api_key, now=clock, timeout=5)
     spool = Spool(tmp_path / "spool", max_bytes=max_bytes, max_age_seconds=86400, now=clock)
     sampler = Sampler(HostCollector(), docker=None, checks=checks, now=clock)
-    return Agent(sampler, spool, hub, interval=15, backoff=Backoff(rng=random.Random(7)), now=clock)
+    return Agent(sampler, spool, hub, interval=interval, backoff=Backoff(rng=random.Random(7)), now=clock)
 
 
 @pytest.fixture
@@ -211,3 +211,28 @@ async def test_the_config_is_fetched_again_only_after_a_minute(agent: Agent, por
         clock.advance(30)
         await agent.tick()
         assert agent.interval == 45
+
+
+async def test_an_interval_set_on_the_agent_wins_over_the_hubs(
+    tmp_path: Path, port: int, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    given = make_agent(tmp_path / "given", port, clock, interval=1)
+    left = make_agent(tmp_path / "left", port, clock)
+    assert left.interval_and_source() == (15, "default, until the hub says")
+    hub = LoopbackHub(push_interval=30)
+    caplog.set_level(logging.INFO, logger="watchkeep.agent")
+    async with serving(hub, port):
+        await given.tick()
+        await left.tick()
+        assert given.interval_and_source() == (1, "set on the agent")
+        assert left.interval_and_source() == (30, "from the hub")
+        # A later change on the hub is followed, and said, by the agent that was given none.
+        hub.push_interval = 45
+        clock.advance(61)
+        await given.tick()
+        await left.tick()
+    assert (given.interval, left.interval) == (1, 45)
+    changes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pushing every")]
+    assert changes == ["pushing every 30 s now (from the hub)", "pushing every 45 s now (from the hub)"]
+    await given.hub.aclose()
+    await left.hub.aclose()

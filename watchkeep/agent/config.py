@@ -52,7 +52,12 @@ class AgentSettings(BaseModel):
     agent_token: str = Field("", description="Agent token (Bearer) for pushing.")
     api_key: str = Field("", description="API key with scope agents:register; the agent registers with it.")
     name: str = Field("", description="Agent name used when registering; default the host name.")
-    interval: float = Field(15.0, gt=0, le=3600, description="Seconds between samples (the hub's value wins).")
+    interval: float | None = Field(
+        None,
+        gt=0,
+        le=3600,
+        description="Seconds between samples; when set it wins over the hub's push interval, which applies otherwise.",
+    )
     spool_dir: Path = Field(default_factory=default_spool_dir, description="Directory of the on-disk spool.")
     spool_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest size of the spool in bytes.")
     spool_max_age_seconds: int = Field(7 * 86400, ge=60, description="Oldest payload kept in the spool, in seconds.")

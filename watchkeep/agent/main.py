@@ -68,7 +68,10 @@ async def run_agent(settings: AgentSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    log.info("watchkeep agent pushing to %s every %.0f s (spool %s)", settings.hub, agent.interval, settings.spool_dir)
+    interval, source = agent.interval_and_source()
+    log.info(
+        "watchkeep agent pushing to %s every %g s (%s; spool %s)", settings.hub, interval, source, settings.spool_dir
+    )
     try:
         await agent.run(stop)
     finally:

@@ -21,6 +21,8 @@ from watchkeep.protocol.ingest import AgentConfig, encode
 
 log = logging.getLogger("watchkeep.agent")
 T = TypeVar("T")
+# Seconds between samples when neither the agent nor the hub has said.
+DEFAULT_INTERVAL = 15.0
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Agent:
         spool: Spool,
         hub: HubClient,
         *,
-        interval: float = 15.0,
+        interval: float | None = None,
         config_refresh: float = 60.0,
         backoff: Backoff | None = None,
         now: Callable[[], float] = time.time,
@@ -72,13 +74,19 @@ class Agent:
 
     @property
     def interval(self) -> float:
-        """The hub's push interval wins when it sends one."""
+        return self.interval_and_source()[0]
+
+    def interval_and_source(self) -> tuple[float, str]:
+        """An interval given to the agent (flag, environment or file) wins; otherwise the
+        hub's push interval; until the hub has said one, the default."""
+        if self.local_interval is not None:
+            return self.local_interval, "set on the agent"
         if self.config is not None and self.config.push_interval_seconds > 0:
-            return float(self.config.push_interval_seconds)
+            return float(self.config.push_interval_seconds), "from the hub"
         registration = self.hub.registration
         if registration is not None and registration.push_interval_seconds:
-            return registration.push_interval_seconds
-        return self.local_interval
+            return registration.push_interval_seconds, "from the hub"
+        return DEFAULT_INTERVAL, "default, until the hub says"
 
     async def refresh_config(self, force: bool = False) -> None:
         if not force and self._now() < self._next_config_at:
@@ -86,7 +94,10 @@ class Agent:
         self._next_config_at = self._now() + self.config_refresh
         config = await self.hub.fetch_config()
         if config is not None:
+            before = self.interval
             self.config = config
+            if self.interval != before:
+                log.info("pushing every %g s now (%s)", *self.interval_and_source())
 
     async def collect(self) -> bytes:
         payload = await self.sampler.sample(self.config, dropped_payloads=self.spool.dropped)

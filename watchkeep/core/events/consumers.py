@@ -71,21 +71,18 @@ class Consumer:
                 return False  # nothing to do: an idle consumer writes nothing and lets its lease lapse
             if cursor.holder not in (None, self.holder) and (cursor.lease_until or 0) >= now:
                 return False  # another replica is at work on it
-        lease_ms = int(self.hub.settings.event_consumer_lease_seconds * 1000)
-
-        async def claim(conn: AsyncConnection) -> int | None:
-            return await _claim(conn, self.name, self.holder, now, lease_ms)
-
-        position = await self.hub.store.write(claim)
-        if position is None:
-            return False  # another replica took it first
-        async with self.hub.store.read() as conn:
+            position = cursor.position
             events, last = await event_log.events_after(conn, position, BATCH)
         if last == position:
             return False
         wanted = [e for e in events if self.types is None or e.type in self.types]
+        lease_ms = int(self.hub.settings.event_consumer_lease_seconds * 1000)
 
         async def unit(conn: AsyncConnection) -> list[Event]:
+            # The lease first: on PostgreSQL its row stays locked until this commits, so
+            # another replica's step waits and then finds the cursor moved.
+            if await _claim(conn, self.name, self.holder, now, lease_ms) != position:
+                raise LeaseLost(self.name)  # another replica took it, or moved the cursor, first
             caused: list[Event] = []
             for event in wanted:
                 try:
@@ -102,7 +99,7 @@ class Consumer:
         try:
             caused = await self.hub.store.write(unit)
         except LeaseLost:
-            log.info("consumer %s was taken over by another replica", self.name)
+            log.debug("consumer %s is held by another replica", self.name)
             return False
         if caused:
             await self.hub.bus.publish(*caused)

@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from tests.agents.support import bearer, create_agent
+from tests.support.events import settled
 from tests.support.hub import RunningHub
 from watchkeep.core.clock import FrozenClock
 
@@ -62,6 +63,10 @@ def payload(
 async def post(hub: RunningHub, token: str, body: dict[str, Any]) -> None:
     response = await hub.client().post("/api/metrics/ingest", json=body, headers=bearer(token))
     assert response.status_code == 200, response.text
+    # The events the payload caused are reacted to before the next step: two hubs in one
+    # process on one SQLite file (never a deployment, only this test) must not write at once,
+    # as the writer's statements run inline and one would wait on the other's lock.
+    await settled(hub)
 
 
 async def containers_of(hub: RunningHub, agent_id: str) -> dict[str, dict[str, Any]]:
@@ -107,6 +112,7 @@ async def test_a_change_after_unchanged_payloads_is_written(start_hub: StartHub,
 async def test_changes_made_through_another_hub_are_not_hidden(start_hub: StartHub, clock: FrozenClock) -> None:
     async with start_hub(clock=clock) as one, start_hub(clock=clock) as other:
         agent = await create_agent(one)
+        await settled(one)
         token, agent_id = agent["token"], agent["id"]
         await post(one, token, payload({"api": "api:1"}))
 

@@ -11,13 +11,15 @@ from sqlalchemy.engine import RowMapping
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.matchers import Matchers
 from watchkeep.core.schemas import ApiModel, WriteModel
+from watchkeep.notify.channels import CHANNEL_TYPES
 
 MASK = "********"
 
 
 class ChannelIn(WriteModel):
     name: str = Field(min_length=1, max_length=100)
-    type: str = Field(min_length=1, max_length=16)
+    # Checked by the service, whose error lists the types; the document lists them too.
+    type: str = Field(min_length=1, max_length=16, json_schema_extra={"enum": list(CHANNEL_TYPES)})
     config: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
 

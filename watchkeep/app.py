@@ -47,6 +47,7 @@ from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_st
 from watchkeep.notify import routes as notify_routes
 from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.runtime import routes as runtime_routes
+from watchkeep.web.routes import install_web
 from watchkeep.webhooks import routes as webhooks_routes
 from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
 
@@ -174,6 +175,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)
+    # The web UI last: its pages never shadow an API route.
+    install_web(app)
     return app
 
 

@@ -19,7 +19,8 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.routing import Route
 
 from watchkeep import __version__
-from watchkeep.core.auth.deps import CSRF_HEADER, SESSION_COOKIE, authenticate
+from watchkeep.core.auth.cookies import SESSION_COOKIE
+from watchkeep.core.auth.deps import CSRF_HEADER, authenticate
 from watchkeep.core.errors import ErrorCode
 from watchkeep.core.http.errors import is_flat_family
 

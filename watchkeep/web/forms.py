@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar, cast
 
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from watchkeep.core.errors import WatchkeepError
@@ -36,6 +37,12 @@ def validated(model: type[Model], data: dict[str, Any]) -> Model:
         raise FormInvalid(errors_of(from_validation_errors(exc.errors()))) from None
     except WatchkeepError as exc:
         raise FormInvalid(errors_of(exc)) from None
+
+
+async def form_data(request: Request) -> dict[str, Any]:
+    """A posted form's text fields."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 def text(form: dict[str, Any], name: str) -> str | None:

@@ -7,14 +7,13 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from watchkeep.agents.service import AgentService
 from watchkeep.alerts.schemas import AlertOut
 from watchkeep.alerts.service import AlertService
 from watchkeep.core.auth.cookies import SESSION_COOKIE, clear_session, set_session
-from watchkeep.core.auth.model import Role
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.errors import ErrorCode, WatchkeepError
 from watchkeep.core.http.client import client_address
@@ -23,34 +22,12 @@ from watchkeep.heartbeats.schemas import HeartbeatOut, HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
 from watchkeep.web import overview
-from watchkeep.web.forms import FormInvalid, errors_of, text, validated
-from watchkeep.web.session import LoginRequired, User, check_csrf, login_url, may, signed_in
+from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
+from watchkeep.web.responses import int_param, require_editor, safe_next, see_other
+from watchkeep.web.session import LoginRequired, User, check_csrf, login_url, signed_in
 from watchkeep.web.templating import STATIC, page
 
 router = APIRouter(include_in_schema=False)
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _safe_next(value: str | None) -> str:
-    """Only a path on this hub: never another site."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
-
-
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value else default
-    except ValueError:
-        return default
-
-
-async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 # Sign-in
@@ -59,11 +36,11 @@ async def _form(request: Request) -> dict[str, Any]:
 @router.get("/login")
 async def login_page(request: Request, hub: HubDep) -> Response:
     if await signed_in(request, hub) is not None:
-        return _see_other(_safe_next(request.query_params.get("next")))
+        return see_other(safe_next(request.query_params.get("next")))
     return page(
         request,
         "login.html",
-        next=_safe_next(request.query_params.get("next")),
+        next=safe_next(request.query_params.get("next")),
         first_start=not await AuthService(hub).anyone_logged_in(),
         errors={},
         username="",
@@ -72,9 +49,9 @@ async def login_page(request: Request, hub: HubDep) -> Response:
 
 @router.post("/login")
 async def login(request: Request, hub: HubDep) -> Response:
-    form = await _form(request)
+    form = await form_data(request)
     username = form.get("username", "")
-    next_path = _safe_next(form.get("next"))
+    next_path = safe_next(form.get("next"))
     client = client_address(request, hub.settings.trusted_proxies)
     try:
         _, session_id, csrf = await AuthService(hub).login(username, form.get("password", ""), client)
@@ -89,18 +66,18 @@ async def login(request: Request, hub: HubDep) -> Response:
             errors={"": exc.message},
             username=username,
         )
-    response = _see_other(next_path)
+    response = see_other(next_path)
     set_session(response, request, hub.settings, session_id, csrf)
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await _form(request)).get("csrf"))
+    check_csrf(request, user, (await form_data(request)).get("csrf"))
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         await AuthService(hub).logout(session_id)
-    response = _see_other("/login")
+    response = see_other("/login")
     clear_session(response)
     return response
 
@@ -112,7 +89,7 @@ async def account_page(request: Request, user: User) -> Response:
 
 @router.post("/account/password")
 async def change_password(request: Request, user: User, hub: HubDep) -> Response:
-    form = await _form(request)
+    form = await form_data(request)
     check_csrf(request, user, form.get("csrf"))
     try:
         await AuthService(hub).change_own_password(
@@ -120,7 +97,7 @@ async def change_password(request: Request, user: User, hub: HubDep) -> Response
         )
     except WatchkeepError as exc:
         return page(request, "account.html", status_code=exc.status, errors=errors_of(exc))
-    response = _see_other("/login?changed=1")
+    response = see_other("/login?changed=1")
     clear_session(response)
     return response
 
@@ -135,7 +112,7 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
         search=query.get("q", ""),
         state=query.get("state") or None,
         kind=kind if kind is not None else (query.get("kind") or None),
-        page=_int(query.get("page"), 1),
+        page=int_param(query.get("page"), 1),
     )
     if query.get("fragment") == "monitors":
         return page(request, "_monitors.html", view=view, path=request.url.path)
@@ -199,9 +176,9 @@ async def new_heartbeat_page(request: Request, user: User) -> Response:
 
 @router.post("/heartbeats/new")
 async def create_heartbeat(request: Request, user: User, hub: HubDep) -> Response:
-    form = await _form(request)
+    form = await form_data(request)
     check_csrf(request, user, form.get("csrf"))
-    _writer(user)
+    require_editor(user)
     try:
         body = validated(HeartbeatWrite, _heartbeat_fields(form))
         created = await HeartbeatService(hub).create(body.to_row())
@@ -209,12 +186,7 @@ async def create_heartbeat(request: Request, user: User, hub: HubDep) -> Respons
         return page(request, "heartbeat_form.html", 400, monitor=None, values=form, errors=exc.errors)
     except WatchkeepError as exc:
         return page(request, "heartbeat_form.html", exc.status, monitor=None, values=form, errors=errors_of(exc))
-    return _see_other(f"/heartbeats/{created['id']}")
-
-
-def _writer(user: Any) -> None:
-    if not may(user, Role.EDITOR):
-        raise WatchkeepError(ErrorCode.FORBIDDEN_ROLE, "Your role may not change monitors")
+    return see_other(f"/heartbeats/{created['id']}")
 
 
 async def _monitor(hub: Hub, heartbeat_id: str) -> HeartbeatOut:
@@ -245,9 +217,9 @@ async def edit_heartbeat_page(heartbeat_id: str, request: Request, user: User, h
 
 @router.post("/heartbeats/{heartbeat_id}/edit")
 async def edit_heartbeat(heartbeat_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    form = await _form(request)
+    form = await form_data(request)
     check_csrf(request, user, form.get("csrf"))
-    _writer(user)
+    require_editor(user)
     monitor = await _monitor(hub, heartbeat_id)
     try:
         body = validated(HeartbeatWrite, _heartbeat_fields(form))
@@ -256,13 +228,13 @@ async def edit_heartbeat(heartbeat_id: str, request: Request, user: User, hub: H
         return page(request, "heartbeat_form.html", 400, monitor=monitor, values=form, errors=exc.errors)
     except WatchkeepError as exc:
         return page(request, "heartbeat_form.html", exc.status, monitor=monitor, values=form, errors=errors_of(exc))
-    return _see_other(f"/heartbeats/{heartbeat_id}")
+    return see_other(f"/heartbeats/{heartbeat_id}")
 
 
 @router.post("/heartbeats/{heartbeat_id}/{action}")
 async def heartbeat_action(heartbeat_id: str, action: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await _form(request)).get("csrf"))
-    _writer(user)
+    check_csrf(request, user, (await form_data(request)).get("csrf"))
+    require_editor(user)
     service = HeartbeatService(hub)
     if action == "pause":
         await service.pause(heartbeat_id)
@@ -270,10 +242,10 @@ async def heartbeat_action(heartbeat_id: str, action: str, request: Request, use
         await service.resume(heartbeat_id)
     elif action == "delete":
         await service.delete(heartbeat_id)
-        return _see_other("/heartbeats")
+        return see_other("/heartbeats")
     else:
         raise WatchkeepError(ErrorCode.NOT_FOUND, f"No action {action!r}")
-    return _see_other(f"/heartbeats/{heartbeat_id}")
+    return see_other(f"/heartbeats/{heartbeat_id}")
 
 
 # Hosts
@@ -312,10 +284,10 @@ async def alerts_page(request: Request, user: User, hub: HubDep) -> Response:
 
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge_alert(alert_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await _form(request)).get("csrf"))
-    _writer(user)
+    check_csrf(request, user, (await form_data(request)).get("csrf"))
+    require_editor(user)
     await AlertService(hub).acknowledge(alert_id, user.username)
-    return _see_other("/alerts")
+    return see_other("/alerts")
 
 
 # Settings
@@ -327,11 +299,12 @@ async def settings_page(request: Request, user: User, hub: HubDep) -> Response:
     return page(request, "settings.html", database=hub.store.dialect, capabilities=capabilities)
 
 
-PAGES = ("/login", "/logout", "/account", "/heartbeats", "/hosts", "/alerts", "/settings")
+NOT_PAGES = ("/api/", "/agent/", "/ping/", "/static/")
 
 
 def _is_page(path: str) -> bool:
-    return path == "/" or any(path == p or path.startswith(p + "/") for p in PAGES)
+    """Whatever is not an API, an agent protocol, a ping or a static file is a page."""
+    return not path.startswith(NOT_PAGES) and path != "/agent"
 
 
 def install_web(app: FastAPI) -> None:
@@ -341,7 +314,7 @@ def install_web(app: FastAPI) -> None:
 
     async def to_login(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
-        return _see_other(login_url(exc.next_path))
+        return see_other(login_url(exc.next_path))
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, WatchkeepError)

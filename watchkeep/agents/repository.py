@@ -91,6 +91,18 @@ async def list_agents(conn: AsyncConnection, platform: str | None = None) -> lis
     return list((await conn.execute(query)).mappings())
 
 
+async def overview_facts(conn: AsyncConnection) -> list[RowMapping]:
+    """What a list of every agent shows: names, contact and interval (the status follows)."""
+    query = select(
+        agents.c.id,
+        agents.c.name,
+        agents.c.hostname,
+        agents.c.last_seen_at,
+        agents.c.push_interval_seconds,
+    )
+    return list((await conn.execute(query)).mappings())
+
+
 async def status_facts(conn: AsyncConnection) -> list[RowMapping]:
     query = select(
         agents.c.id,

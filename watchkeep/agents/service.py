@@ -247,6 +247,13 @@ class AgentService:
         page = rows[offset:] if limit == 0 else rows[offset : offset + limit]
         return [self.out(row, counts.get(row["id"], 0)) for row in page], len(rows)
 
+    async def overview_facts(self) -> list[tuple[RowMapping, Status]]:
+        """Every agent's name, host and last contact, with its status now."""
+        async with self.store.read() as conn:
+            rows = await repo.overview_facts(conn)
+        now = self.clock.now_ms()
+        return [(row, self.status_of(row, now)) for row in rows]
+
     async def update(self, agent_id: str, body: AgentUpdate) -> dict[str, Any]:
         changes: dict[str, Any] = {}
         given = body.model_fields_set

@@ -61,7 +61,7 @@ def shown_status(now_ms: int) -> ColumnElement[str]:
     )
 
 
-async def page_heartbeats(
+async def page_keys(
     conn: AsyncConnection,
     now_ms: int,
     *,
@@ -69,19 +69,25 @@ async def page_heartbeats(
     statuses: list[str] | None,
     rank: dict[str, int],
     limit: int,
-    offset: int = 0,
-) -> list[RowMapping]:
-    """Monitors whose name holds `search` and whose shown status is one of `statuses`,
-    ordered by `rank` of that status (lowest first), then by name."""
+) -> list[tuple[str, str, str]]:
+    """(shown status, name, id) of the first `limit` monitors whose name holds `search` and
+    whose shown status is one of `statuses`, by `rank` of that status, then name, then id."""
     status = shown_status(now_ms)
-    query = select(heartbeats)
+    name = func.lower(heartbeats.c.name)
+    query = select(status, heartbeats.c.name, heartbeats.c.id)
     if search:
-        query = query.where(func.lower(heartbeats.c.name).contains(search.lower(), autoescape=True))
+        query = query.where(name.contains(search.lower(), autoescape=True))
     if statuses is not None:
         query = query.where(status.in_(statuses))
-    order = case(*((status == name, position) for name, position in rank.items()), else_=len(rank))
-    query = query.order_by(order, heartbeats.c.name, heartbeats.c.id).limit(limit).offset(offset)
-    return list((await conn.execute(query)).mappings())
+    order = case(*((status == shown, position) for shown, position in rank.items()), else_=len(rank))
+    query = query.order_by(order, name, heartbeats.c.id).limit(limit)
+    return [(row[0], row[1], row[2]) for row in await conn.execute(query)]
+
+
+async def heartbeats_by_ids(conn: AsyncConnection, ids: list[str]) -> list[RowMapping]:
+    if not ids:
+        return []
+    return list((await conn.execute(select(heartbeats).where(heartbeats.c.id.in_(ids)))).mappings())
 
 
 async def count_by_status(conn: AsyncConnection, now_ms: int, *, search: str = "") -> dict[str, int]:

@@ -42,17 +42,20 @@ class HeartbeatService:
         async with self.hub.store.read() as conn:
             return await repo.list_heartbeats(conn)
 
-    async def page(
-        self, *, search: str, statuses: list[str] | None, rank: dict[str, int], limit: int, offset: int = 0
-    ) -> tuple[list[RowMapping], dict[str, int]]:
-        """One page of monitors, worst first by `rank`, and the counts by shown status."""
+    async def page_keys(
+        self, *, search: str, statuses: list[str] | None, rank: dict[str, int], limit: int
+    ) -> tuple[list[tuple[str, str, str]], dict[str, int]]:
+        """(shown status, name, id) of the first `limit` monitors, worst first by `rank`,
+        and the counts by shown status."""
         now = self.hub.clock.now_ms()
         async with self.hub.store.read() as conn:
-            rows = await repo.page_heartbeats(
-                conn, now, search=search, statuses=statuses, rank=rank, limit=limit, offset=offset
-            )
+            keys = await repo.page_keys(conn, now, search=search, statuses=statuses, rank=rank, limit=limit)
             counts = await repo.count_by_status(conn, now, search=search)
-        return rows, counts
+        return keys, counts
+
+    async def by_ids(self, ids: list[str]) -> list[RowMapping]:
+        async with self.hub.store.read() as conn:
+            return await repo.heartbeats_by_ids(conn, ids)
 
     async def get(self, heartbeat_id: str) -> RowMapping:
         async with self.hub.store.read() as conn:

@@ -3,10 +3,11 @@ mapped onto the same five states, searched, filtered and paged on the server."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.engine import RowMapping
 
 from watchkeep.agents.service import AgentService
 from watchkeep.core.clock import rfc3339
@@ -48,10 +49,6 @@ class Row:
     memory: float | None = None
     disk: float | None = None
 
-    @property
-    def sort_key(self) -> tuple[int, str, str, str]:
-        return (RANK[self.state], self.name.lower(), self.kind, self.id)
-
 
 @dataclass
 class Overview:
@@ -76,55 +73,49 @@ def _percent(used: Any, total: Any) -> float | None:
     return round(100.0 * float(used) / float(total), 1)
 
 
-async def _hosts(hub: Hub, search: str, state: str | None) -> tuple[list[Row], dict[str, int]]:
-    agents = AgentService(hub)
-    rows, _ = await agents.list_agents(status=None, platform=None, limit=0, offset=0)
+# What the merge of every kind sorts by: (rank of the state, lower-case name, kind, id)
+Key = tuple[int, str, str, str]
+
+
+async def _host_keys(
+    hub: Hub, search: str, state: str | None, counts: dict[str, int]
+) -> tuple[list[Key], dict[str, tuple[RowMapping, str]]]:
     needle = search.lower()
-    found: list[Row] = []
-    counts = dict.fromkeys(STATES, 0)
-    for agent in rows:
+    keys: list[Key] = []
+    facts: dict[str, tuple[RowMapping, str]] = {}
+    for agent, status in await AgentService(hub).overview_facts():
         if needle and needle not in agent["name"].lower() and needle not in (agent["hostname"] or "").lower():
             continue
-        mapped = HOST_STATE.get(agent["status"], "pending")
+        mapped = HOST_STATE[status]
         counts[mapped] += 1
-        if state is not None and mapped != state:
-            continue
-        found.append(
-            Row(
-                kind="host",
-                id=agent["id"],
-                name=agent["name"],
-                state=mapped,
-                status=agent["status"],
-                href=f"/hosts/{agent['id']}",
-                last_seen=agent["lastSeen"],
-                detail=agent["hostname"] or "",
-            )
-        )
-    return found, counts
+        if state is None or mapped == state:
+            keys.append((RANK[mapped], agent["name"].lower(), "host", agent["id"]))
+            facts[agent["id"]] = (agent, status)
+    return keys, facts
 
 
 async def build(
     hub: Hub, *, search: str = "", state: str | None = None, kind: str | None = None, page: int = 1
 ) -> Overview:
+    """One page of everything watched. Each kind gives the keys of its first `page` pages,
+    worst first; the merge of those keys decides the page; only its rows are loaded."""
     search = search.strip()[:200]
     state = state if state in RANK else None
     kind = kind if kind in KINDS else None
     page = max(page, 1)
     wanted = page * PAGE_SIZE
-    rows: list[Row] = []
     counts = dict.fromkeys(STATES, 0)
+    keys: list[Key] = []
+    hosts: dict[str, tuple[RowMapping, str]] = {}
     total = 0
     if kind in (None, "host"):
-        hosts, host_counts = await _hosts(hub, search, state)
-        rows.extend(hosts)
-        total += len(hosts)
-        for name, count in host_counts.items():
-            counts[name] += count
+        host_keys, hosts = await _host_keys(hub, search, state, counts)
+        keys.extend(host_keys)
+        total += len(host_keys)
+    heartbeats = HeartbeatService(hub)
     if kind in (None, "heartbeat"):
-        now = hub.clock.now_ms()
         rank = {status: RANK[mapped] for status, mapped in HEARTBEAT_STATE.items()}
-        monitors, by_status = await HeartbeatService(hub).page(
+        found, by_status = await heartbeats.page_keys(
             search=search, statuses=_statuses_for(state, HEARTBEAT_STATE), rank=rank, limit=wanted
         )
         for status, count in by_status.items():
@@ -132,29 +123,22 @@ async def build(
             counts[mapped] += count
             if state is None or mapped == state:
                 total += count
-        for monitor in monitors:
-            shown = display_status(monitor, now)
-            rows.append(
-                Row(
-                    kind="heartbeat",
-                    id=monitor["id"],
-                    name=monitor["name"],
-                    state=HEARTBEAT_STATE.get(shown, "pending"),
-                    status=shown,
-                    href=f"/heartbeats/{monitor['id']}",
-                    last_seen=rfc3339(monitor["last_ping_at"]),
-                    next_due=rfc3339(monitor["next_deadline_at"]),
-                    detail=monitor["cron"] or "",
-                )
-            )
-    rows.sort(key=lambda row: row.sort_key)
-    shown_rows = rows[(page - 1) * PAGE_SIZE : wanted]
-    hosts_shown = [row.id for row in shown_rows if row.kind == "host"]
-    if hosts_shown:
-        current = await ResourceService(hub).current_of(hosts_shown)
-        shown_rows = [_with_figures(row, current.get(row.id)) for row in shown_rows]
+        keys.extend(
+            (RANK[HEARTBEAT_STATE.get(status, "pending")], name.lower(), "heartbeat", id_)
+            for status, name, id_ in found
+        )
+    keys.sort()
+    shown = keys[(page - 1) * PAGE_SIZE : wanted]
+    monitors = {row["id"]: row for row in await heartbeats.by_ids([k[3] for k in shown if k[2] == "heartbeat"])}
+    host_ids = [k[3] for k in shown if k[2] == "host"]
+    current = await ResourceService(hub).current_of(host_ids) if host_ids else {}
+    now = hub.clock.now_ms()
+    rows = [
+        _host_row(*hosts[id_], current.get(id_)) if kind_ == "host" else _heartbeat_row(monitors[id_], now)
+        for _, _, kind_, id_ in shown
+    ]
     return Overview(
-        rows=shown_rows,
+        rows=rows,
         counts=counts,
         total=total,
         page=page,
@@ -165,13 +149,33 @@ async def build(
     )
 
 
-def _with_figures(row: Row, current: dict[str, Any] | None) -> Row:
-    host = (current or {}).get("host")
-    if not host:
-        return row
-    return dataclasses.replace(
-        row,
+def _host_row(agent: RowMapping, status: str, current: dict[str, Any] | None) -> Row:
+    host = (current or {}).get("host") or {}
+    return Row(
+        kind="host",
+        id=agent["id"],
+        name=agent["name"],
+        state=HOST_STATE[status],
+        status=status,
+        href=f"/hosts/{agent['id']}",
+        last_seen=rfc3339(agent["last_seen_at"]),
+        detail=agent["hostname"] or "",
         cpu=host.get("cpuPercent"),
         memory=host.get("memoryPercent") or _percent(host.get("memoryUsedMb"), host.get("memoryTotalMb")),
         disk=host.get("diskPercent") or _percent(host.get("diskUsedGb"), host.get("diskTotalGb")),
+    )
+
+
+def _heartbeat_row(monitor: RowMapping, now_ms: int) -> Row:
+    shown = display_status(monitor, now_ms)
+    return Row(
+        kind="heartbeat",
+        id=monitor["id"],
+        name=monitor["name"],
+        state=HEARTBEAT_STATE.get(shown, "pending"),
+        status=shown,
+        href=f"/heartbeats/{monitor['id']}",
+        last_seen=rfc3339(monitor["last_ping_at"]),
+        next_due=rfc3339(monitor["next_deadline_at"]),
+        detail=monitor["cron"] or "",
     )

@@ -68,9 +68,9 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def running_receiver() -> AsyncIterator[Receiver]:
+async def running_receiver(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[Receiver]:
     receiver = Receiver()
-    config = uvicorn.Config(receiver, host="127.0.0.1", port=0, log_config=None, lifespan="off", access_log=False)
+    config = uvicorn.Config(receiver, host=host, port=port, log_config=None, lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -78,7 +78,7 @@ async def running_receiver() -> AsyncIterator[Receiver]:
             task.result()
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    receiver.url = f"http://127.0.0.1:{port}"
+    receiver.url = f"http://{host}:{port}"
     try:
         yield receiver
     finally:

@@ -39,7 +39,7 @@ def database_url(sqlite_url: str) -> str:
         ("webhook", {"url": URL, "headers": {"X-Team": "équipe"}}, "config.headers.X-Team"),
         ("webhook", {"url": URL, "headers": {"X Team": "ops"}}, "config.headers.X Team"),
         ("email", {"to": ["ops@example.com\r\nBcc: spy@example.net"]}, "config.to"),
-        ("email", {"to": ["ops@example.com"], "fromAddress": "hub@example.com\r\nBcc: spy@example.net"}, "config.fromAddress"),
+        ("email", {"to": ["ops@example.com"], "fromAddress": "hub@example.com\r\nBcc: x@e.net"}, "config.fromAddress"),
         ("email", {"to": ["ops@example.com"], "username": "hub\r\nRCPT TO:<spy@example.net>"}, "config.username"),
         ("gotify", {"url": URL, "token": "AppToken1\r\nX-Injected: 1"}, "config.token"),
         ("ntfy", {"url": URL, "token": "tk\nX-Injected: 1"}, "config.token"),

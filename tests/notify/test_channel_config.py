@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from email.header import decode_header
 from typing import Any
 
 import pytest
@@ -129,3 +130,13 @@ async def test_a_send_logs_no_secret_of_its_url(
     port = receiver.url.rsplit(":", 1)[1]
     assert f"outbound POST http://127.0.0.1:{port}/***/sendMessage: delivered" in logged
     assert f"outbound POST http://***@127.0.0.1:{port}/services/***/***/***?token=***: delivered" in logged
+
+
+async def test_ntfy_gets_a_title_that_is_not_ascii_encoded_for_its_header(hub: RunningHub, receiver: Receiver) -> None:
+    await create_channel(hub, "ntfy", {"url": f"{receiver.url}/alerts-topic"})
+    await agent_offline(hub, "agt_1", "serveur-café")
+    await deliver(hub)
+    [request] = receiver.requests
+    [(title, charset)] = decode_header(request.headers["title"])
+    assert isinstance(title, bytes) and charset == "utf-8"
+    assert title.decode() == "[CRITICAL] serveur-café: agent serveur-café is offline"

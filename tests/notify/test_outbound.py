@@ -15,9 +15,11 @@ import importlib.util
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -95,6 +97,30 @@ async def test_a_channel_connects_to_the_address_the_policy_checked(
     [request] = receiver.requests
     assert request.path == "/hook"
     assert request.headers["host"] == f"localhost:{loopback.port}"  # the name, not the address
+    assert loopback.connections == 0
+
+
+async def test_https_connects_to_the_checked_address_and_verifies_the_name(
+    start_hub: StartHub, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = trustme.CA()
+    pem = tmp_path / "receiver.pem"
+    ca.issue_cert("localhost").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    async with (
+        tcp_listener("127.0.0.1") as loopback,
+        running_receiver("127.0.0.2", loopback.port, tls_pem=str(pem)) as receiver,
+        start_hub(clock=clock, **STRICT) as hub,
+    ):
+        policy_for(hub.hub).resolver = answering({"localhost": ["127.0.0.2"]})
+        channel = await create_channel(hub, "discord", {"url": f"https://localhost:{loopback.port}/hook"})
+        answer = (await hub.admin.post(f"/api/v1/channels/{channel}/test")).json()
+    # The certificate names `localhost` only: it verified because TLS was told the name.
+    assert answer["ok"] is True, answer
+    [request] = receiver.requests
+    assert request.headers["host"] == f"localhost:{loopback.port}"
     assert loopback.connections == 0
 
 

@@ -68,7 +68,8 @@ class PolicyTransport(httpx2.AsyncHTTPTransport):
         # httpx2's transport takes no network backend, so its pool is replaced by one that
         # has ours; the transport's request and error mapping stay as they are.
         self._pool = httpcore2.AsyncConnectionPool(
-            ssl_context=httpx2.create_ssl_context(trust_env=False),
+            # SSL_CERT_FILE / SSL_CERT_DIR still name extra trusted CAs, as for any httpx2 client.
+            ssl_context=httpx2.create_ssl_context(trust_env=True),
             max_connections=_MAX_CONNECTIONS,
             max_keepalive_connections=_MAX_KEEPALIVE,
             keepalive_expiry=_KEEPALIVE_SECONDS,

@@ -128,6 +128,7 @@ async def send(message: Message, config: Config, ctx: SendContext) -> DeliveryRe
     if password is None and not config.host and settings.smtp_password is not None:
         password = settings.smtp_password.get_secret_value()
     started = time.perf_counter()
+    # aiosmtplib owns `sock` from here: its transport closes it, after the TLS shutdown.
     try:
         await aiosmtplib.send(
             mail,
@@ -153,7 +154,4 @@ async def send(message: Message, config: Config, ctx: SendContext) -> DeliveryRe
     except (aiosmtplib.SMTPException, OSError) as exc:
         log.info("SMTP delivery through %s failed: %s", host, exc)
         return DeliveryResult.failed(f"SMTP: {type(exc).__name__}")
-    finally:
-        if sock is not None:
-            sock.close()
     return DeliveryResult(ok=True, latency_ms=int((time.perf_counter() - started) * 1000))

@@ -20,6 +20,7 @@ from tests.support.alerting import agent_offline, create_channel, deliver
 from tests.support.hub import RunningHub
 from tests.support.receiver import Receiver
 from watchkeep.notify import repository as notify_repo
+from watchkeep.notify.redact import redact_url
 
 URL = "http://127.0.0.1:9/hook"
 
@@ -140,3 +141,26 @@ async def test_ntfy_gets_a_title_that_is_not_ascii_encoded_for_its_header(hub: R
     [(title, charset)] = decode_header(request.headers["title"])
     assert isinstance(title, bytes) and charset == "utf-8"
     assert title.decode() == "[CRITICAL] serveur-café: agent serveur-café is offline"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://discord.com/api/webhooks/123456789/AbCdEf-token_value",
+            "https://discord.com/api/webhooks/***/***",
+        ),
+        (
+            "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "https://hooks.slack.com/services/***/***/***",
+        ),
+        (
+            "https://prod.westus.logic.azure.com:443/workflows/0a1b2c/triggers/manual/paths/invoke?api-version=1&sig=s3cr3t",
+            "https://prod.westus.logic.azure.com:443/workflows/***/triggers/manual/paths/invoke?***&sig=***",
+        ),
+        ("https://ntfy.example/alerts?auth=dG9rZW4", "https://ntfy.example/alerts?auth=***"),
+        ("http://user:pw@[::1]:8080/hook", "http://***@[::1]:8080/hook"),
+    ],
+)
+def test_an_outbound_url_is_logged_without_its_secrets(url: str, shown: str) -> None:
+    assert redact_url(url) == shown

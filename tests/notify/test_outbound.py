@@ -23,7 +23,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.support.alerting import QUIET_LOOPS, create_channel
+from tests.support.alerting import QUIET_LOOPS, agent_offline, create_channel, deliver
 from tests.support.hub import RunningHub
 from tests.support.receiver import Receiver, running_receiver
 from tests.support.smtp import Mailbox
@@ -283,3 +283,22 @@ async def test_an_apprise_redirect_to_an_internal_address_is_not_followed(
     assert loopback.connections == 0
     assert answer["ok"] is False
     assert answer["error"].startswith("target refused: Apprise tried to connect")
+
+
+async def test_a_name_that_stops_resolving_is_retried_not_given_up(
+    start_hub: StartHub, clock: FrozenClock, split_loopback: tuple[Listener, Receiver]
+) -> None:
+    loopback, receiver = split_loopback
+    async with start_hub(clock=clock, **STRICT) as hub:
+        policy = policy_for(hub.hub)
+        policy.resolver = answering({"localhost": ["127.0.0.2"]})
+        channel = await create_channel(hub, "slack", {"url": f"http://localhost:{loopback.port}/hook"})
+        policy.resolver = answering({})  # a DNS outage
+        await agent_offline(hub)
+        await deliver(hub)
+        [logged] = (await hub.admin.get(f"/api/v1/channels/{channel}/deliveries")).json()
+        shown = (await hub.admin.get(f"/api/v1/channels/{channel}")).json()
+    assert logged["status"] == "pending"
+    assert logged["lastError"] == "target refused: the host 'localhost' does not resolve"
+    assert shown["enabled"] is True
+    assert receiver.requests == [] and loopback.connections == 0

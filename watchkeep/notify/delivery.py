@@ -86,7 +86,7 @@ class HttpSender:
     ) -> DeliveryResult:
         result = await self._post(url, delivery_id, json, content, data, headers or {})
         outcome = "delivered" if result.ok else (result.error or "failed")
-        log_outbound("POST", url, outcome, result.latency_ms)
+        log_outbound("POST", url, outcome, ok=result.ok, latency_ms=result.latency_ms)
         return result
 
     async def _post(

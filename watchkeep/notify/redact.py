@@ -37,6 +37,9 @@ def redact_url(url: str) -> str:
     return shown
 
 
-def log_outbound(method: str, url: str, outcome: str, latency_ms: int | None = None) -> None:
+def log_outbound(method: str, url: str, outcome: str, *, ok: bool, latency_ms: int | None = None) -> None:
+    """One line per outbound request: at DEBUG when it went through (webhooks may deliver
+    every logged event), at INFO when it failed."""
     took = f" in {latency_ms} ms" if latency_ms is not None else ""
-    log.info("outbound %s %s: %s%s", method, redact_url(url), outcome, took)
+    level = logging.DEBUG if ok else logging.INFO
+    log.log(level, "outbound %s %s: %s%s", method, redact_url(url), outcome, took)

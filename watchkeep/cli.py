@@ -388,8 +388,11 @@ def agent_command(
         console.print(f"[red]Invalid agent settings:[/red] {exc}")
         raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # One line per request to the hub is noise at the default level; the agent logs what matters.
-    logging.getLogger("httpx2").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # One line per request to the hub is noise at the default level, and a URL may carry a
+    # secret; the agent logs what matters.
+    from watchkeep.core.logging import quiet_client_loggers
+
+    quiet_client_loggers()
     if once and not print_payload:
         console.print("[red]--once needs --print[/red]")
         raise typer.Exit(2)

@@ -40,7 +40,7 @@ async def test_retries_back_off_across_a_restart_with_one_delivery_id(
         [logged] = (await first.admin.get(f"/api/v1/channels/{channel}/deliveries")).json()
     assert logged["status"] == "pending"
     assert logged["attempts"] == 1
-    assert logged["lastError"] == "HTTP 503: try again"
+    assert logged["lastError"] == "HTTP 503 Service Unavailable"
     assert logged["nextAttemptAt"] == rfc3339(clock.now_ms() + 30_000)
 
     async with start_hub(clock=clock, **QUIET_LOOPS) as second:
@@ -100,8 +100,8 @@ async def test_a_permanent_failure_disables_the_channel(hub: RunningHub, receive
         ]
     shown = (await hub.admin.get(f"/api/v1/channels/{channel}")).json()
     assert shown["enabled"] is False
-    assert shown["disabledReason"] == "HTTP 404: try again"
-    assert [(e.permanent, e.error) for e in failed] == [(True, "HTTP 404: try again")]
+    assert shown["disabledReason"] == "HTTP 404 Not Found"
+    assert [(e.permanent, e.error) for e in failed] == [(True, "HTTP 404 Not Found")]
     await agent_offline(hub, "agt_2", "web-2")
     await deliver(hub)
     assert len(receiver.requests) == 1

@@ -68,9 +68,21 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def running_receiver() -> AsyncIterator[Receiver]:
+async def running_receiver(
+    host: str = "127.0.0.1", port: int = 0, tls_pem: str | None = None
+) -> AsyncIterator[Receiver]:
+    """`tls_pem`: a file with the key and certificate chain, to serve HTTPS."""
     receiver = Receiver()
-    config = uvicorn.Config(receiver, host="127.0.0.1", port=0, log_config=None, lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        receiver,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="off",
+        access_log=False,
+        ssl_certfile=tls_pem,
+        ssl_keyfile=tls_pem,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -78,7 +90,7 @@ async def running_receiver() -> AsyncIterator[Receiver]:
             task.result()
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    receiver.url = f"http://127.0.0.1:{port}"
+    receiver.url = f"{'https' if tls_pem else 'http'}://{host}:{port}"
     try:
         yield receiver
     finally:

@@ -135,7 +135,7 @@ async def test_a_webhook_that_keeps_failing_is_disabled_with_an_event(
         deliveries = (await hub.admin.get(f"/api/v1/webhooks/{created['id']}/deliveries")).json()
     assert shown["enabled"] is False
     assert shown["consecutiveFailures"] == 3
-    assert shown["lastError"] == "HTTP 500: try again"
+    assert shown["lastError"] == "HTTP 500 Internal Server Error"
     assert shown["disabledAt"] == rfc3339(clock.now_ms() - 3_600_000)
     disabled = [e for e in published if isinstance(e, WebhookDisabled)]
     assert [(e.webhook_id, e.consecutive_failures) for e in disabled] == [(created["id"], 3)]

@@ -3,6 +3,7 @@ an optional TOML file, and command-line options (which win)."""
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -152,6 +153,13 @@ class Settings(BaseSettings):
             "addresses (checked on create, on update and at delivery after DNS resolution)."
         ),
     )
+    allowed_target_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Internal networks that channels and webhooks may reach even when private targets are "
+            "refused (comma-separated addresses or CIDR networks, e.g. an internal ntfy server)."
+        ),
+    )
     smtp_host: str = Field("localhost", description="Default SMTP server for email channels.")
     smtp_port: int = Field(587, ge=1, le=65535, description="Default SMTP port for email channels.")
     smtp_username: str = Field("", description="Default SMTP user name for email channels (empty: no login).")
@@ -226,6 +234,16 @@ class Settings(BaseSettings):
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_target_networks", mode="before")
+    @classmethod
+    def _split_target_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for item in value:
+                ipaddress.ip_network(str(item).strip(), strict=False)
         return value
 
     @field_validator("database_url")

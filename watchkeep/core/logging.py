@@ -34,6 +34,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line)
 
 
+# HTTP client libraries that log whole request URLs (with the secrets in them) at INFO or DEBUG.
+CLIENT_LOGGERS = ("httpx2", "httpcore2", "httpx", "httpcore", "urllib3")
+
+
+def quiet_client_loggers() -> None:
+    """Keep HTTP client libraries below WARNING quiet: the hub logs its outbound requests
+    itself, redacted (watchkeep/notify/redact.py)."""
+    for name in CLIENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -52,3 +63,4 @@ def configure_logging(log_format: str = "text", level: str = "info") -> None:
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_client_loggers()

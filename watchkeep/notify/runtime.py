@@ -4,15 +4,20 @@ a deliverer per kind of target."""
 from __future__ import annotations
 
 from watchkeep.core.hub import Hub
+from watchkeep.core.logging import quiet_client_loggers
 from watchkeep.notify.delivery import HttpSender
 from watchkeep.notify.service import ChannelDeliverer
+from watchkeep.notify.urlpolicy import policy_for
 from watchkeep.notify.worker import Deliverer, OutboxWorker
 
 
 class NotifyRuntime:
     def __init__(self, hub: Hub) -> None:
         settings = hub.settings
-        self.http = HttpSender(allow_private=settings.allow_private_targets, timeout=settings.notify_timeout_seconds)
+        # The client libraries would log each URL whole, secrets included; the sender logs
+        # its requests redacted instead.
+        quiet_client_loggers()
+        self.http = HttpSender(policy_for(hub), timeout=settings.notify_timeout_seconds)
         self.worker = OutboxWorker(hub, {"channel": ChannelDeliverer(hub, self.http)})
 
     def add_deliverer(self, target_kind: str, deliverer: Deliverer) -> None:

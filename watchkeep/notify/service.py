@@ -22,7 +22,7 @@ from watchkeep.notify.channels.base import ChannelConfig, SendContext
 from watchkeep.notify.delivery import DeliveryResult, HttpSender
 from watchkeep.notify.message import AlertNotice, Message
 from watchkeep.notify.schemas import MASK, ChannelIn, RuleIn
-from watchkeep.notify.urlpolicy import validate_url
+from watchkeep.notify.urlpolicy import policy_for
 
 log = logging.getLogger("watchkeep.notify")
 
@@ -34,8 +34,7 @@ def parse_config(kind: str, config: dict[str, Any]) -> ChannelConfig:
         return channel_module(kind).Config.model_validate(config)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        field = f"config.{where}" if where else "config"
+        field = config_field(first["loc"])
         error: WatchkeepError = validation_error(f"{field}: {first['msg']}", field)
         raise error from None
 
@@ -58,9 +57,7 @@ class ChannelService:
                     given[key] = previous[key]
         config = parse_config(body.type, given)
         for url in config.target_urls():
-            await validate_url(
-                url, "config.url", allow_private=self.hub.settings.allow_private_targets, schemes=config.url_schemes
-            )
+            await policy_for(self.hub).validate_url(url, "config.url", config.url_schemes)
         return config
 
     async def create(self, body: ChannelIn) -> tuple[RowMapping, list[RowMapping]]:
@@ -168,7 +165,12 @@ class ChannelService:
         """Send a test message now, bypassing the outbox, and report what happened."""
         row, _ = await self.get(channel_id)
         message = Message(new_id("dlv"), "test", (), self.hub.settings.base_url)
-        result = await send_to_channel(row, message, SendContext(self.hub.settings, http))
+        try:
+            result = await send_to_channel(row, message, SendContext(self.hub.settings, http))
+        except Exception as exc:
+            # Whatever the stored config or the target does, a test send reports, never fails.
+            log.exception("test send to channel %s raised", channel_id)
+            result = DeliveryResult.failed(f"internal error: {type(exc).__name__}")
         return message.delivery_id, result
 
 
@@ -185,9 +187,30 @@ class OutboxService:
 
 
 async def send_to_channel(channel: RowMapping, message: Message, ctx: SendContext) -> DeliveryResult:
+    """Send `message` to `channel`. A stored config that is no longer valid (stored before a
+    rule tightened, or written around the API) is a permanent failure naming the field: no
+    retry can fix it."""
+    if channel["type"] not in CHANNEL_TYPES:
+        return DeliveryResult.failed(f"unknown channel type {channel['type']!r}", permanent=True)
     module = channel_module(channel["type"])
-    config = module.Config.model_validate(json.loads(channel["config"]))
+    try:
+        config = module.Config.model_validate(json.loads(channel["config"]))
+    except (ValidationError, ValueError) as exc:
+        return DeliveryResult.failed(f"invalid channel configuration: {_config_problem(exc)}", permanent=True)
     return await module.send(message, config, ctx)
+
+
+def _config_problem(exc: Exception) -> str:
+    if not isinstance(exc, ValidationError):
+        return "the stored config is not valid JSON"
+    first = exc.errors()[0]
+    return f"{config_field(first['loc'])}: {first['msg']}"
+
+
+def config_field(loc: tuple[int | str, ...]) -> str:
+    """`config.headers.Host` for an error at ('headers', 'Host', '[key]')."""
+    where = ".".join(str(part) for part in loc if part != "[key]")
+    return f"config.{where}" if where else "config"
 
 
 def message_for(row: RowMapping, hub_url: str) -> Message:

@@ -21,7 +21,7 @@ from watchkeep.core.ids import new_id
 from watchkeep.notify import outbox
 from watchkeep.notify.delivery import DeliveryResult, HttpSender
 from watchkeep.notify.service import OutboxService
-from watchkeep.notify.urlpolicy import validate_url
+from watchkeep.notify.urlpolicy import policy_for
 from watchkeep.webhooks import repository as repo
 from watchkeep.webhooks.schemas import WebhookIn
 from watchkeep.webhooks.signing import signed_headers
@@ -65,7 +65,7 @@ class WebhookService:
                 )
             if name != "*" and name not in known:
                 raise validation_error(f"unknown event type {name!r}", f"eventTypes[{index}]")
-        await validate_url(body.url, "url", allow_private=self.hub.settings.allow_private_targets)
+        await policy_for(self.hub).validate_url(body.url, "url")
 
     async def create(self, body: WebhookIn) -> RowMapping:
         await self._check(body)

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from watchkeep.notify.channels.base import ChannelConfig, SendContext
+from watchkeep.notify.channels.fields import HeaderValue
 from watchkeep.notify.delivery import DeliveryResult
 from watchkeep.notify.message import Message
 
@@ -16,7 +17,7 @@ _PRIORITY = {"critical": 8, "warning": 5, "info": 2, "resolved": 2}
 class Config(ChannelConfig):
     secret_fields = frozenset({"token"})
     url: str = Field(min_length=1, max_length=2000)
-    token: str = Field(min_length=1, max_length=500)
+    token: HeaderValue = Field(min_length=1, max_length=500)
 
 
 def render(message: Message) -> dict[str, Any]:

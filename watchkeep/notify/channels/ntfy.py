@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from email.header import Header
+
 from pydantic import Field
 
 from watchkeep.notify.channels.base import ChannelConfig, SendContext
+from watchkeep.notify.channels.fields import HeaderValue
 from watchkeep.notify.delivery import DeliveryResult
 from watchkeep.notify.message import Message
 
@@ -20,12 +23,18 @@ _TAGS = {
 class Config(ChannelConfig):
     secret_fields = frozenset({"token"})
     url: str = Field(min_length=1, max_length=2000)
-    token: str | None = Field(None, max_length=500)
+    token: HeaderValue | None = Field(None, max_length=500)
+
+
+def header_text(text: str) -> str:
+    """`text` as a header value: one line, and RFC 2047 encoded when not ASCII (ntfy decodes it)."""
+    line = " ".join(text.split())
+    return line if line.isascii() else Header(line, "utf-8").encode(maxlinelen=10_000)
 
 
 def headers(message: Message, config: Config) -> dict[str, str]:
     values = {
-        "Title": message.title,
+        "Title": header_text(message.title),
         "Priority": _PRIORITY.get(message.severity, "3"),
         "Tags": _TAGS.get(message.severity, "bell"),
         "Click": message.link,

@@ -8,14 +8,16 @@ from typing import Any
 from pydantic import Field
 
 from watchkeep.notify.channels.base import ChannelConfig, SendContext
+from watchkeep.notify.channels.fields import SingleLine
 from watchkeep.notify.delivery import DeliveryResult
 from watchkeep.notify.message import Message
 
 
 class Config(ChannelConfig):
     secret_fields = frozenset({"botToken"})
-    bot_token: str = Field(min_length=1, max_length=200)
-    chat_id: str = Field(min_length=1, max_length=100)
+    # Sent in the URL path: nothing that would change the URL.
+    bot_token: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9:_-]+$")
+    chat_id: SingleLine = Field(min_length=1, max_length=100)
     api_url: str = Field("https://api.telegram.org", max_length=2000)
 
     def target_urls(self) -> list[str]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pydantic import Field
 
 from watchkeep.notify.channels.base import ChannelConfig, SendContext
+from watchkeep.notify.channels.fields import HeaderName, HeaderValue
 from watchkeep.notify.delivery import DeliveryResult
 from watchkeep.notify.message import Message
 
 
 class Config(ChannelConfig):
     url: str = Field(min_length=1, max_length=2000)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=50)
 
 
 async def send(message: Message, config: Config, ctx: SendContext) -> DeliveryResult:

@@ -38,7 +38,7 @@ def _measure(url: str, requests: int) -> dict[str, list[float]]:
     with httpx2.Client(base_url=url, timeout=30) as browser:
         login = browser.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD})
         assert login.status_code == 303, login.text
-        for name, path in PAGES.items():
+        for path in PAGES.values():
             assert browser.get(path).status_code == 200  # warm
         for _ in range(requests):
             for name, path in PAGES.items():

@@ -35,6 +35,12 @@ def test_a_heartbeat_from_the_form_to_an_acknowledged_alert(browser: Any, serve:
     check_accessibility(page)
 
     page.goto(serve.url + "/heartbeats/new")
+    # A cron schedule is read back in words with its next five runs
+    page.get_by_label("Cron expression").first.check()
+    page.locator("#f-cron").fill("30 2 * * 1-5")
+    page.get_by_text("At 02:30 on Monday to Friday").wait_for(timeout=TIMEOUT_MS)
+    assert page.locator("#cron-preview ol.runs li").count() == 5
+    page.get_by_label("Every period").check()
     page.get_by_label("Name").fill("nightly backup")
     page.get_by_label("Period (seconds)").fill("30")
     page.get_by_role("button", name="Create").click()

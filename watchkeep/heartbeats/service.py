@@ -147,6 +147,13 @@ class HeartbeatService:
             await self._load(conn, heartbeat_id)
             return await repo.list_pings(conn, heartbeat_id, limit)
 
+    async def timeline(self, heartbeat_id: str, limit: int) -> list[RowMapping]:
+        """The monitor's latest status changes, newest first."""
+        async with self.hub.store.read() as conn:
+            await self._load(conn, heartbeat_id)
+            flips = await repo.list_flips(conn, heartbeat_id)
+        return flips[::-1][:limit]
+
     async def daily_uptime(self, heartbeat_id: str, days: int) -> list[DayUptime]:
         async with self.hub.store.read() as conn:
             monitor = await self._load(conn, heartbeat_id)

@@ -14,17 +14,19 @@ from watchkeep.agents.service import AgentService
 from watchkeep.alerts.schemas import AlertOut
 from watchkeep.alerts.service import AlertService
 from watchkeep.core.auth.cookies import SESSION_COOKIE, clear_session, set_session
+from watchkeep.core.auth.model import Role
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.errors import ErrorCode, WatchkeepError
 from watchkeep.core.http.client import client_address
 from watchkeep.core.hub import Hub, HubDep
+from watchkeep.heartbeats.cronreading import next_runs, read_cron
 from watchkeep.heartbeats.schemas import HeartbeatOut, HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
 from watchkeep.web import overview
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, require_editor, safe_next, see_other
-from watchkeep.web.session import LoginRequired, User, check_csrf, login_url, signed_in
+from watchkeep.web.session import LoginRequired, User, check_csrf, login_url, may, signed_in
 from watchkeep.web.templating import STATIC, page
 
 router = APIRouter(include_in_schema=False)
@@ -194,6 +196,21 @@ async def _monitor(hub: Hub, heartbeat_id: str) -> HeartbeatOut:
     return HeartbeatOut.of(row, hub.settings.base_url, hub.clock.now_ms())
 
 
+@router.get("/heartbeats/cron-preview")
+async def cron_preview(request: Request, user: User, hub: HubDep) -> Response:
+    """The reading of the cron expression being typed and its next five runs."""
+    query = request.query_params
+    expression = (query.get("cron") or "").strip()
+    timezone = (query.get("timezone") or "UTC").strip() or "UTC"
+    if not expression:
+        return page(request, "_cron_preview.html", reading=None, runs=[], error=None)
+    try:
+        runs = next_runs(expression, timezone, hub.clock.now())
+    except WatchkeepError as exc:
+        return page(request, "_cron_preview.html", reading=None, runs=[], error=exc.message)
+    return page(request, "_cron_preview.html", reading=read_cron(expression), runs=runs, error=None)
+
+
 @router.get("/heartbeats/{heartbeat_id}")
 async def heartbeat_page(heartbeat_id: str, request: Request, user: User, hub: HubDep) -> Response:
     service = HeartbeatService(hub)
@@ -202,6 +219,7 @@ async def heartbeat_page(heartbeat_id: str, request: Request, user: User, hub: H
         "monitor": monitor,
         "pings": await service.pings(heartbeat_id, 20),
         "executions": await service.executions(heartbeat_id, 20),
+        "timeline": await service.timeline(heartbeat_id, 20),
         "days": await service.daily_uptime(heartbeat_id, 90),
     }
     if request.query_params.get("fragment") == "state":
@@ -270,6 +288,16 @@ async def host_page(agent_id: str, request: Request, user: User, hub: HubDep) ->
         collector_errors=json.loads(row["collector_errors"] or "[]"),
         hub_url=hub.settings.base_url,
     )
+
+
+@router.post("/hosts/{agent_id}/token")
+async def host_token(agent_id: str, request: Request, user: User, hub: HubDep) -> Response:
+    """A new token for the host's agent, shown once with the commands that use it."""
+    check_csrf(request, user, (await form_data(request)).get("csrf"))
+    if not may(user, Role.ADMIN):
+        raise WatchkeepError(ErrorCode.FORBIDDEN_ROLE, "Only an admin may issue an agent token")
+    rotated = await AgentService(hub).rotate(agent_id)
+    return page(request, "_host_token.html", agent_id=agent_id, token=rotated.token, hub_url=hub.settings.base_url)
 
 
 # Alerts

@@ -44,6 +44,11 @@
   }
 
   function renderTimes(root) {
+    var locals = (root || document).querySelectorAll("time[data-local]");
+    for (var j = 0; j < locals.length; j++) {
+      var at = new Date(locals[j].getAttribute("datetime"));
+      if (!isNaN(at.getTime())) locals[j].textContent = at.toLocaleString();
+    }
     var times = (root || document).querySelectorAll("time[data-relative]");
     for (var i = 0; i < times.length; i++) {
       var date = new Date(times[i].getAttribute("datetime"));

@@ -368,7 +368,8 @@ class AgentService:
         async with self.store.read() as conn:
             key = await repo.signing_secret(conn)
         if key is None:
-            candidate = tokens.new_signing_secret()
+            # Sealed (core/crypto.py); the row another replica may have stored first wins.
+            candidate = self.hub.secrets.seal(tokens.new_signing_secret())
             now = self.clock.now_ms()
 
             async def unit(conn: AsyncConnection) -> str | None:
@@ -377,8 +378,23 @@ class AgentService:
 
             key = await self.store.write(unit)
             assert key is not None
-        cache.signing_key = key
-        return key
+        cache.signing_key = self.hub.secrets.open(key)
+        return cache.signing_key
+
+    async def seal_signing_key(self) -> bool:
+        """At start: encrypt a signing key stored in the clear by an older version (tokens it
+        signed stay valid), or check that this hub's key opens the stored one."""
+        async with self.store.read() as conn:
+            key = await repo.signing_secret(conn)
+        sealed = None if key is None else self.hub.secrets.reseal(key)
+        if key is None or sealed is None:
+            return False
+
+        async def unit(conn: AsyncConnection) -> None:
+            await repo.seal_signing_secret(conn, key, sealed)
+
+        await self.store.write(unit)
+        return True
 
     async def credential_for_token(self, presented: str) -> tokens.AgentCredential:
         """The agent a bearer token belongs to. The generation is checked again where the

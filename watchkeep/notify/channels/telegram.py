@@ -14,6 +14,7 @@ from watchkeep.notify.message import Message
 
 class Config(ChannelConfig):
     secret_fields = frozenset({"botToken"})
+    destination_fields = frozenset({"apiUrl", "chatId"})
     bot_token: str = Field(min_length=1, max_length=200)
     chat_id: str = Field(min_length=1, max_length=100)
     api_url: str = Field("https://api.telegram.org", max_length=2000)

@@ -10,6 +10,8 @@ from watchkeep.notify.message import Message
 
 
 class Config(ChannelConfig):
+    # Header values carry credentials (Authorization, API keys).
+    secret_fields = frozenset({"headers"})
     url: str = Field(min_length=1, max_length=2000)
     headers: dict[str, str] = Field(default_factory=dict)
 

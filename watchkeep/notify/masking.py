@@ -75,7 +75,7 @@ def merged_config(
     before = previous or {}
     shown_before = shown_config(kind, before)
     kept_fields: list[str] = []
-    for key in cls.secret_fields | cls.destination_fields:
+    for key in sorted(cls.secret_fields | cls.destination_fields):
         value = merged.get(key)
         if isinstance(value, str):
             merged[key], was_kept = _merge_value(f"config.{key}", value, before.get(key), shown_before.get(key))

@@ -103,8 +103,7 @@ async def test_rows_stored_in_the_clear_are_sealed_at_start_and_keep_working(
                     "updated_at": 0,
                 }
                 await conn.execute(insert(webhooks).values(**row))
-                signing = {"name": "agent-token", "secret": "legacy-signing-key", "created_at": 0}
-                await conn.execute(insert(agent_signing_keys).values(**signing))
+                await conn.execute(update(agent_signing_keys).values(secret="legacy-signing-key"))
 
             await hub.hub.store.write(legacy)
         async with running_hub(settings) as hub:
@@ -156,3 +155,12 @@ async def test_a_lost_key_file_is_a_clear_error_at_start(
     (data / "secret.key").unlink()
     stderr = await stopped_at_start(tmp_path, sqlite_url, {})
     assert f"cannot start: the secret key from {data / 'secret.key'} does not decrypt" in stderr
+
+
+async def test_a_replica_with_another_key_is_refused_before_any_secret_is_stored(
+    tmp_path: Path, postgres_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    async with running_hub(settings_for(postgres_url, secret_key=KEY_A, **QUIET_LOOPS)) as hub:
+        assert (await hub.admin.get("/api/v1/channels")).json() == []
+        stderr = await stopped_at_start(tmp_path, postgres_url, {"WATCHKEEP_SECRET_KEY": KEY_B})
+    assert "cannot start: the secret key from WATCHKEEP_SECRET_KEY does not decrypt the secrets stored" in stderr

@@ -365,6 +365,10 @@ class AgentService:
         cache = caches(self.hub)
         if cache.signing_key is not None:
             return cache.signing_key
+        return await self._stored_signing_key()
+
+    async def _stored_signing_key(self) -> str:
+        cache = caches(self.hub)
         async with self.store.read() as conn:
             key = await repo.signing_secret(conn)
         if key is None:
@@ -383,11 +387,16 @@ class AgentService:
 
     async def seal_signing_key(self) -> bool:
         """At start: encrypt a signing key stored in the clear by an older version (tokens it
-        signed stay valid), or check that this hub's key opens the stored one."""
+        signed stay valid), or check that this hub's key opens the stored one. A database
+        without one gets one now, even when WATCHKEEP_AGENT_TOKEN_SECRET makes it unused: it
+        is what tells replicas started with different keys apart, at start."""
         async with self.store.read() as conn:
             key = await repo.signing_secret(conn)
-        sealed = None if key is None else self.hub.secrets.reseal(key)
-        if key is None or sealed is None:
+        if key is None:
+            await self._stored_signing_key()
+            return False
+        sealed = self.hub.secrets.reseal(key)
+        if sealed is None:
             return False
 
         async def unit(conn: AsyncConnection) -> None:

@@ -2,16 +2,20 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck install install-dev clean
+.PHONY: run test lint typecheck install install-dev vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+# The UI's front-end packages: npm ci (package-lock.json), then copied into watchkeep/web/static/vendor/
+vendor:
+	$(PYTHON) tools/vendor.py
+
+install: $(BIN)/python vendor
 	$(BIN)/pip install --quiet -e .
 
-install-dev: $(BIN)/python
+install-dev: $(BIN)/python vendor
 	$(BIN)/pip install --quiet -e '.[dev]'
 
 run: install
@@ -28,4 +32,4 @@ test: install-dev lint typecheck
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache node_modules watchkeep/web/static/vendor

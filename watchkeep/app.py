@@ -51,6 +51,7 @@ from watchkeep.notify import routes as notify_routes
 from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.notify.service import ChannelService
 from watchkeep.runtime import routes as runtime_routes
+from watchkeep.web.routes import install_web
 from watchkeep.webhooks import routes as webhooks_routes
 from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
 
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.hub = hub
     app.state.event_streams = streams
@@ -179,6 +181,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)
+    # The web UI last: its pages never shadow an API route.
+    install_web(app)
     return app
 
 

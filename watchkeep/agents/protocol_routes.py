@@ -14,25 +14,34 @@ from starlette.routing import Route
 
 from watchkeep.agents.auth import AgentAuth, agent_credential, credential_for_agent, limit_agent
 from watchkeep.agents.ingest import heartbeat, native, push, report
-from watchkeep.agents.ingest.store import IngestService, place_in_time
+from watchkeep.agents.ingest.store import IngestAnswer, IngestService, place_in_time
 from watchkeep.agents.ingest.times import parse_ms
 from watchkeep.agents.schemas import AgentRegister, decoded
 from watchkeep.agents.service import AgentService
 from watchkeep.agents.tokens import AGENT_KEY_PATTERN
 from watchkeep.core.auth.deps import CanRegisterAgents
 from watchkeep.core.errors import ErrorCode, WatchkeepError, validation_error
+from watchkeep.core.http.openapi import AGENT_TOKEN, PUBLIC, USER_OR_KEY, documented
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import Hub, HubDep
 from watchkeep.core.idempotency.service import idempotent, run_idempotent
-from watchkeep.protocol.ingest import PayloadError, decode_ingest
+from watchkeep.protocol.ingest import IngestPayload, PayloadError, decode_ingest
 
-router = make_router(tags=["agent protocols"])
+TAG = "agent protocols"
+router = make_router(tags=[TAG])
 
 
 def _json(body: Any, status_code: int = 200) -> Response:
     return Response(msgspec.json.encode(body), status_code=status_code, media_type="application/json")
 
 
+@documented(
+    summary="Native metrics payload (agent-metrics-ingest.txt)",
+    tags=(TAG,),
+    body=IngestPayload,
+    security=(AGENT_TOKEN,),
+    responses={"200": ("What was stored", "application/json", IngestAnswer)},
+)
 async def ingest(request: Request) -> Response:
     """`POST /api/metrics/ingest`, the hot path: a plain route (no dependency injection),
     which keeps the framework's share of a payload's cost small."""
@@ -58,11 +67,13 @@ routes = [Route("/api/metrics/ingest", ingest, methods=["POST"])]
 
 
 @router.get("/api/agent/config", summary="What the hub wants this agent to collect and check")
+@documented(security=(AGENT_TOKEN,))
 async def agent_config(credential: AgentAuth, hub: HubDep) -> Response:
     return _json(await AgentService(hub).config_for(credential))
 
 
 @router.post("/agent/report", summary="Simple script report (agent-report.txt)")
+@documented(body=report.Report, security=PUBLIC)
 @idempotent
 async def agent_report(request: Request, hub: HubDep) -> Response:
     body = decoded(report.decoder, await request.body(), status=422)
@@ -81,6 +92,7 @@ async def agent_report(request: Request, hub: HubDep) -> Response:
 
 
 @router.put("/api/v1/agents/{uuid}/heartbeat", summary="Agent heartbeat (agent-heartbeat.txt)")
+@documented(body=heartbeat.Heartbeat, security=(AGENT_TOKEN, *USER_OR_KEY))
 async def agent_heartbeat(uuid: str, request: Request, hub: HubDep) -> Response:
     credential = await credential_for_agent(request, hub, uuid, allow_api_key=True)
     body = decoded(heartbeat.decoder, await request.body())
@@ -107,6 +119,7 @@ async def register_agent(body: AgentRegister, _: CanRegisterAgents, hub: HubDep)
 
 
 @router.post("/api/v1/agents/{agent_id}/push", summary="Push containers (agents-register-push.txt)")
+@documented(body=push.Push, security=(AGENT_TOKEN,))
 @idempotent
 async def push_metrics(agent_id: str, request: Request, hub: HubDep) -> Response:
     credential = await credential_for_agent(request, hub, agent_id, allow_api_key=False)

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from fastapi import Query, Request, Response
 
-from watchkeep.agents.schemas import AgentCreate, AgentUpdate, config_update_decoder, decoded
+from watchkeep.agents.schemas import AgentConfigUpdate, AgentCreate, AgentUpdate, config_update_decoder, decoded
 from watchkeep.agents.service import AgentService
 from watchkeep.core.auth.deps import CanRead, CanWrite, IsAdmin
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.errors import not_found
+from watchkeep.core.http.openapi import documented
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
 from watchkeep.core.idempotency.service import idempotent
@@ -74,6 +75,7 @@ async def get_config(agent_id: str, _: CanRead, hub: HubDep) -> Response:
 
 
 @router.put("/{agent_id}/config")
+@documented(body=AgentConfigUpdate)
 async def put_config(agent_id: str, request: Request, _: CanWrite, hub: HubDep) -> Response:
     body = decoded(config_update_decoder, await request.body())
     config = await AgentService(hub).set_config(agent_id, body)

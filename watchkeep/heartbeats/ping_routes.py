@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from watchkeep.core.errors import WatchkeepError
 from watchkeep.core.http.client import client_address
+from watchkeep.core.http.openapi import documented
 from watchkeep.core.http.ratelimit import RateLimit
 from watchkeep.core.hub import Hub
 from watchkeep.heartbeats.pings import Ping, PingRecorder
@@ -73,22 +74,53 @@ async def _ping(request: Request, uuid: str, kind: str, exit_code: int | None = 
     return _answer(hub, "OK")
 
 
+_UUID_SCHEMA = {"type": "string", "format": "uuid", "pattern": _UUID.pattern}
+_ANSWERS = {
+    "200": ("`OK`: the ping was recorded", "text/plain", None),
+    "400": ("`invalid rid` or `invalid url format`", "text/plain", None),
+    "404": ("`not found`: no monitor has this UUID", "text/plain", None),
+    "429": ("`rate limited`: see Retry-After", "text/plain", None),
+}
+_BODY = ("text/plain", "Any text (a script's output), stored up to the `Ping-Body-Limit` answer header's bytes")
+
+
+def _ping_doc(summary: str, **parameters: dict[str, object]) -> dict[str, object]:
+    return {
+        "summary": summary,
+        "tags": ("pings",),
+        "raw_body": _BODY,
+        "parameters": {"uuid": _UUID_SCHEMA, **parameters},
+        "responses": _ANSWERS,
+        "own_errors": True,
+    }
+
+
+@documented(**_ping_doc("Success ping: the job ran"))
 async def ping_success(request: Request) -> Response:
     return await _ping(request, request.path_params["uuid"], "success")
 
 
+@documented(**_ping_doc("Start ping: a run began"))
 async def ping_start(request: Request) -> Response:
     return await _ping(request, request.path_params["uuid"], "start")
 
 
+@documented(**_ping_doc("Fail ping: the run failed"))
 async def ping_fail(request: Request) -> Response:
     return await _ping(request, request.path_params["uuid"], "fail")
 
 
+@documented(**_ping_doc("Log ping: a message that never changes the state"))
 async def ping_log(request: Request) -> Response:
     return await _ping(request, request.path_params["uuid"], "log")
 
 
+@documented(
+    **_ping_doc(
+        "Exit-code ping: 0 is success, 1-255 a failure",
+        exit_code={"type": "integer", "minimum": 0, "maximum": 255},
+    )
+)
 async def ping_exit_code(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     exit_code: str = request.path_params["exit_code"]

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,6 +49,47 @@ async def heartbeat_by_uuid(conn: AsyncConnection, uuid: str) -> RowMapping | No
 async def list_heartbeats(conn: AsyncConnection) -> list[RowMapping]:
     query = select(heartbeats).order_by(heartbeats.c.name, heartbeats.c.id)
     return list((await conn.execute(query)).mappings())
+
+
+def shown_status(now_ms: int) -> ColumnElement[str]:
+    """`schedule.display_status` as an SQL expression, to filter and sort by it."""
+    c = heartbeats.c
+    return case(
+        (and_(c.status.in_(("up", "started")), c.down_at.is_not(None), c.down_at <= now_ms), "down"),
+        (and_(c.status == "up", c.next_deadline_at.is_not(None), c.next_deadline_at <= now_ms), "grace"),
+        else_=c.status,
+    )
+
+
+async def page_heartbeats(
+    conn: AsyncConnection,
+    now_ms: int,
+    *,
+    search: str,
+    statuses: list[str] | None,
+    rank: dict[str, int],
+    limit: int,
+    offset: int = 0,
+) -> list[RowMapping]:
+    """Monitors whose name holds `search` and whose shown status is one of `statuses`,
+    ordered by `rank` of that status (lowest first), then by name."""
+    status = shown_status(now_ms)
+    query = select(heartbeats)
+    if search:
+        query = query.where(func.lower(heartbeats.c.name).contains(search.lower(), autoescape=True))
+    if statuses is not None:
+        query = query.where(status.in_(statuses))
+    order = case(*((status == name, position) for name, position in rank.items()), else_=len(rank))
+    query = query.order_by(order, heartbeats.c.name, heartbeats.c.id).limit(limit).offset(offset)
+    return list((await conn.execute(query)).mappings())
+
+
+async def count_by_status(conn: AsyncConnection, now_ms: int, *, search: str = "") -> dict[str, int]:
+    status = shown_status(now_ms)
+    query = select(status.label("status"), func.count()).group_by(status)
+    if search:
+        query = query.where(func.lower(heartbeats.c.name).contains(search.lower(), autoescape=True))
+    return {row[0]: int(row[1]) for row in await conn.execute(query)}
 
 
 async def update_heartbeat(conn: AsyncConnection, heartbeat_id: str, values: dict[str, Any]) -> int:

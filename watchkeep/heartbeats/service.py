@@ -42,6 +42,18 @@ class HeartbeatService:
         async with self.hub.store.read() as conn:
             return await repo.list_heartbeats(conn)
 
+    async def page(
+        self, *, search: str, statuses: list[str] | None, rank: dict[str, int], limit: int, offset: int = 0
+    ) -> tuple[list[RowMapping], dict[str, int]]:
+        """One page of monitors, worst first by `rank`, and the counts by shown status."""
+        now = self.hub.clock.now_ms()
+        async with self.hub.store.read() as conn:
+            rows = await repo.page_heartbeats(
+                conn, now, search=search, statuses=statuses, rank=rank, limit=limit, offset=offset
+            )
+            counts = await repo.count_by_status(conn, now, search=search)
+        return rows, counts
+
     async def get(self, heartbeat_id: str) -> RowMapping:
         async with self.hub.store.read() as conn:
             return await self._load(conn, heartbeat_id)

@@ -13,6 +13,7 @@ from watchkeep.core.clock import rfc3339
 from watchkeep.core.masking import MASK
 from watchkeep.core.matchers import Matchers
 from watchkeep.core.schemas import ApiModel, WriteModel
+from watchkeep.notify.channels import CHANNEL_TYPES
 from watchkeep.notify.masking import shown_config
 
 __all__ = ["MASK", "ChannelIn", "ChannelOut", "DeliveryOut", "RuleIn", "RuleOut", "TestOut"]
@@ -20,7 +21,8 @@ __all__ = ["MASK", "ChannelIn", "ChannelOut", "DeliveryOut", "RuleIn", "RuleOut"
 
 class ChannelIn(WriteModel):
     name: str = Field(min_length=1, max_length=100)
-    type: str = Field(min_length=1, max_length=16)
+    # Checked by the service, whose error lists the types; the document lists them too.
+    type: str = Field(min_length=1, max_length=16, json_schema_extra={"enum": list(CHANNEL_TYPES)})
     config: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
 

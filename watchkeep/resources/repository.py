@@ -71,6 +71,13 @@ async def latest_of(conn: AsyncConnection, agent_id: str) -> str | None:
     return str(rows[0]["doc"]) if rows else None
 
 
+async def latest_of_many(conn: AsyncConnection, agent_ids: list[str]) -> dict[str, str]:
+    if not agent_ids:
+        return {}
+    query = select(metric_latest).where(metric_latest.c.agent_id.in_(agent_ids))
+    return {row["agent_id"]: str(row["doc"]) for row in (await conn.execute(query)).mappings()}
+
+
 async def put_latest(conn: AsyncConnection, agent_id: str, doc: str) -> None:
     await upsert_many(conn, metric_latest, [{"agent_id": agent_id, "doc": doc}], ("agent_id",))
 

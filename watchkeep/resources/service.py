@@ -197,6 +197,23 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in ("networkRxBytes", "networkTxBytes")}
 
 
+def _current(stored: str | None) -> dict[str, Any]:
+    """The latest host and container values from the stored document."""
+    latest: dict[str, Any] = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
+    host: dict[str, Any] | None = None
+    host_at: int | None = None
+    if latest["host"] is not None:
+        host = _public(latest["host"]["v"])
+        disks = host.pop("disks", None)
+        host["disks"] = [{_camel(k): v for k, v in disk.items()} for disk in (json.loads(disks) if disks else [])]
+        host_at = int(latest["host"]["at"])
+    containers = [
+        {"name": name, "sampledAt": entry["at"], **_public(entry["v"])}
+        for name, entry in sorted(latest["containers"].items())
+    ]
+    return {"host": host, "hostSampledAt": host_at, "containers": containers}
+
+
 class ResourceService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -204,19 +221,13 @@ class ResourceService:
     async def current(self, agent_id: str) -> dict[str, Any]:
         async with self.hub.store.read() as conn:
             stored = await repo.latest_of(conn, agent_id)
-        latest: dict[str, Any] = msgspec.json.decode(stored) if stored else {"host": None, "containers": {}}
-        host: dict[str, Any] | None = None
-        host_at: int | None = None
-        if latest["host"] is not None:
-            host = _public(latest["host"]["v"])
-            disks = host.pop("disks", None)
-            host["disks"] = [{_camel(k): v for k, v in disk.items()} for disk in (json.loads(disks) if disks else [])]
-            host_at = int(latest["host"]["at"])
-        containers = [
-            {"name": name, "sampledAt": entry["at"], **_public(entry["v"])}
-            for name, entry in sorted(latest["containers"].items())
-        ]
-        return {"host": host, "hostSampledAt": host_at, "containers": containers}
+        return _current(stored)
+
+    async def current_of(self, agent_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """`current` of several agents in one read."""
+        async with self.hub.store.read() as conn:
+            stored = await repo.latest_of_many(conn, agent_ids)
+        return {agent_id: _current(stored.get(agent_id)) for agent_id in agent_ids}
 
     async def history(self, agent_id: str, range_name: str, metric: str, container: str | None) -> dict[str, Any]:
         if range_name not in RANGES_MS:

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from watchkeep.agents.batch import AgentFacts, SampleBatch
+from watchkeep.agents.tokens import AGENT_KEY_PATTERN
 from watchkeep.protocol.ingest import PayloadError
 from watchkeep.resources.model import DiskSample, HostSample
 
@@ -30,7 +31,7 @@ class DiskEntry(Struct, forbid_unknown_fields=False):
 
 
 class Report(Struct, forbid_unknown_fields=False):
-    agent_key: str
+    agent_key: Annotated[str, Meta(pattern=AGENT_KEY_PATTERN.pattern)]
     cpu_usage: Percent
     cpu_iowait: Percent
     memory_usage: Percent

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.agents import repository as repo
@@ -21,6 +22,17 @@ from watchkeep.core.hub import Hub
 from watchkeep.resources import service as resources
 
 
+class IngestAnswer(msgspec.Struct, rename="camel", omit_defaults=True):
+    """What the ingest routes answer: what was stored."""
+
+    status: str
+    agent_id: str
+    stored: int
+    timestamp: int
+    clamped: bool = False
+    replay: bool = False
+
+
 @dataclass(frozen=True)
 class Stored:
     agent_id: str
@@ -29,14 +41,8 @@ class Stored:
     rows: int
     replay: bool
 
-    def body(self) -> dict[str, Any]:
-        """What the ingest routes answer: what was stored."""
-        body: dict[str, Any] = {"status": "ok", "agentId": self.agent_id, "stored": self.rows, "timestamp": self.at_ms}
-        if self.clamped:
-            body["clamped"] = True
-        if self.replay:
-            body["replay"] = True
-        return body
+    def body(self) -> IngestAnswer:
+        return IngestAnswer("ok", self.agent_id, self.rows, self.at_ms, self.clamped, self.replay)
 
 
 def place_in_time(hub: Hub, given_ms: int | None) -> tuple[int, bool]:

@@ -14,13 +14,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from watchkeep.core.auth.cookies import CSRF_COOKIE, SESSION_COOKIE
 from watchkeep.core.auth.model import ROLE_FOR_SCOPE, ROLE_RANK, Principal, Scope
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.errors import ErrorCode, WatchkeepError, rate_limited, unauthorized
 from watchkeep.core.hub import Hub, HubDep
 
-SESSION_COOKIE = "watchkeep_session"
-CSRF_COOKIE = "watchkeep_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -105,3 +105,7 @@ async def delete_sessions_expired(conn: AsyncConnection, now_ms: int) -> int:
 
 async def delete_user_sessions(conn: AsyncConnection, user_id: str) -> None:
     await conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+
+async def count_sessions(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.count()).select_from(sessions))).scalar_one())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import Depends, Request, Response
 
-from watchkeep.core.auth.deps import CSRF_COOKIE, SESSION_COOKIE, Authenticated, IsAdmin
+from watchkeep.core.auth.cookies import SESSION_COOKIE, clear_session, set_session
+from watchkeep.core.auth.deps import Authenticated, IsAdmin
 from watchkeep.core.auth.schemas import (
     KeyCreate,
     KeyCreated,
@@ -18,7 +19,7 @@ from watchkeep.core.auth.schemas import (
 )
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.clock import rfc3339
-from watchkeep.core.http.client import client_address, is_https
+from watchkeep.core.http.client import client_address
 from watchkeep.core.http.ratelimit import RateLimit
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
@@ -33,21 +34,9 @@ router = make_router(prefix="/api/v1", tags=["auth"])
     dependencies=[Depends(RateLimit("login", lambda s: s.login_rate_limit_per_minute, by="client"))],
 )
 async def login(body: LoginRequest, request: Request, response: Response, hub: HubDep) -> LoginOut:
-    settings = hub.settings
-    client = client_address(request, settings.trusted_proxies)
+    client = client_address(request, hub.settings.trusted_proxies)
     user, session_id, csrf = await AuthService(hub).login(body.username, body.password, client)
-    secure = is_https(request, settings.trusted_proxies, settings.base_url)
-    max_age = settings.session_ttl_seconds
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-        path="/",
-    )
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="lax", secure=secure, path="/")
+    set_session(response, request, hub.settings, session_id, csrf)
     return LoginOut(**UserOut.of(user).model_dump(), csrf_token=csrf)
 
 
@@ -57,8 +46,7 @@ async def logout(request: Request, principal: Authenticated, hub: HubDep) -> Res
     if principal.kind == "session" and session_id:
         await AuthService(hub).logout(session_id)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session(response)
     return response
 
 

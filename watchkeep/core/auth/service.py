@@ -314,3 +314,22 @@ class AuthService:
             return await repo.delete_sessions_expired(conn, now)
 
         return await self.store.write(unit)
+
+    async def change_own_password(self, user_id: str, current: str, new: str) -> None:
+        """A user sets a new password, proving the current one; every session of theirs ends."""
+        user = await self.get_user(user_id)
+        if not await verify_password(user["password_hash"], current):
+            raise validation_error("the current password is wrong", "currentPassword")
+        if new == current:
+            raise validation_error("the new password is the current one", "newPassword")
+        try:
+            check_password(new)
+        except WatchkeepError as exc:
+            raise validation_error(exc.message, "newPassword") from None
+        await self.update_user(user_id, password=new)
+
+    async def anyone_logged_in(self) -> bool:
+        """Whether a session exists: until then the login page reminds where the first
+        admin password was printed."""
+        async with self.store.read() as conn:
+            return await repo.count_sessions(conn) > 0

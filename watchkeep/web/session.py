@@ -1,0 +1,63 @@
+"""Who is looking at a page: the session cookie's user, or a redirect to the login page.
+Forms and htmx requests that change something carry the session's CSRF token."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from watchkeep.core.auth.cookies import SESSION_COOKIE
+from watchkeep.core.auth.deps import CSRF_HEADER
+from watchkeep.core.auth.model import ROLE_RANK, Principal, Role
+from watchkeep.core.auth.service import AuthService
+from watchkeep.core.errors import ErrorCode, WatchkeepError
+from watchkeep.core.hub import HubDep
+
+
+class LoginRequired(Exception):
+    """Raised by a page for a visitor without a valid session; answered with a redirect."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def login_url(next_path: str) -> str:
+    return "/login" if next_path in ("", "/") else f"/login?next={quote(next_path, safe='/')}"
+
+
+async def signed_in(request: Request, hub: HubDep) -> Principal | None:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    try:
+        return await AuthService(hub).principal_for_session(session_id)
+    except WatchkeepError:
+        return None
+
+
+async def current_user(request: Request, hub: HubDep) -> Principal:
+    principal = await signed_in(request, hub)
+    if principal is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(path)
+    request.state.principal = principal
+    return principal
+
+
+User = Annotated[Principal, Depends(current_user)]
+
+
+def check_csrf(request: Request, principal: Principal, form_token: str | None) -> None:
+    """A change made from a page must carry the session's CSRF token (header or form field)."""
+    sent = request.headers.get(CSRF_HEADER) or form_token or ""
+    expected = principal.csrf_token or ""
+    if not (expected and hmac.compare_digest(sent.encode(), expected.encode())):
+        raise WatchkeepError(ErrorCode.FORBIDDEN_ROLE, "Missing or wrong CSRF token; reload the page")
+
+
+def may(principal: Principal, role: Role) -> bool:
+    return ROLE_RANK[principal.role] >= ROLE_RANK[role]

@@ -16,6 +16,7 @@ from watchkeep import __version__
 from watchkeep.agents import protocol_routes as agent_protocol_routes
 from watchkeep.agents import routes as agent_routes
 from watchkeep.agents.selfmonitor import SelfMonitor
+from watchkeep.agents.service import AgentService
 from watchkeep.agents.worker import AgentStatusWorker
 from watchkeep.alerts import routes as alerts_routes
 from watchkeep.alerts.service import AlertService
@@ -26,12 +27,14 @@ from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.clock import Clock, SystemClock
 from watchkeep.core.config import Settings
+from watchkeep.core.crypto import SecretKeyError
 from watchkeep.core.db import Store
 from watchkeep.core.db.migrate import migrate
 from watchkeep.core.events import routes as event_routes
 from watchkeep.core.events.consumers import Consumer
 from watchkeep.core.events.retention import retention_step
 from watchkeep.core.events.streams import EventStreams
+from watchkeep.core.files import warn_if_wider
 from watchkeep.core.housekeeping import housekeeping_step
 from watchkeep.core.http.errors import install_error_handlers
 from watchkeep.core.http.middleware import RequestContextMiddleware
@@ -46,6 +49,7 @@ from watchkeep.heartbeats.worker import DeadlineWorker
 from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_step
 from watchkeep.notify import routes as notify_routes
 from watchkeep.notify.runtime import NotifyRuntime
+from watchkeep.notify.service import ChannelService
 from watchkeep.runtime import routes as runtime_routes
 from watchkeep.web.routes import install_web
 from watchkeep.webhooks import routes as webhooks_routes
@@ -105,8 +109,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warn_if_wider(settings.data_dir, 0o700)
         await store.start()
         await migrate(store, lock_timeout=settings.migrate_lock_timeout_seconds)
+        await _seal_stored_secrets(hub)
         password = await AuthService(hub).ensure_admin()
         if password is not None:
             _announce_admin_password(password)
@@ -178,6 +184,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # The web UI last: its pages never shadow an API route.
     install_web(app)
     return app
+
+
+async def _seal_stored_secrets(hub: Hub) -> None:
+    """Encrypt what older versions stored in the clear, and make sure this hub's key opens
+    what is stored encrypted: with the wrong key the hub stops here, before sending anything."""
+    try:
+        await ChannelService(hub).seal_stored()
+        await WebhookService(hub).seal_stored()
+        await AgentService(hub).seal_signing_key()
+    except SecretKeyError as exc:
+        log.error("cannot start: %s", exc)
+        raise
 
 
 def _announce_admin_password(password: str) -> None:

@@ -1,16 +1,21 @@
 """Browser tests: Debian's chromium driven by Playwright, one browser per test session,
-against a real `watchkeep serve`. Screenshots go to the git-ignored artifacts/e2e/."""
+against a real `watchkeep serve`. Screenshots go to the git-ignored artifacts/e2e/.
+
+Playwright's async API on the session's event loop: the browser lives as long as the
+session, and no event loop stays running between tests (the other tests each run their own).
+Test modules here mark themselves `pytest.mark.asyncio(loop_scope="session")`."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from tests.support.postgres import IN_CI
 from tests.support.process import ServeProcess, start_serve
@@ -23,7 +28,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 def _missing() -> str | None:
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.async_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[dev]')"
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
@@ -33,19 +38,19 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
     reason = _missing()
     if reason is not None:
         if IN_CI:
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.async_api import async_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
-        launched.close()
+        await launched.close()
 
 
 @pytest.fixture
@@ -66,15 +71,15 @@ def serve(tmp_path: Path) -> Iterator[ServeProcess]:
         process.terminate()
 
 
-def screenshot(page: Any, name: str) -> None:
+async def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def check_accessibility(page: Any) -> None:
+async def check_accessibility(page: Any) -> None:
     """axe-core on the page as it stands: no violation of impact serious or critical."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document)")
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("async () => await axe.run(document)")
     grave = [
         {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"]

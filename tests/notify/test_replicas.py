@@ -24,6 +24,7 @@ from watchkeep.notify.service import ChannelService
 from watchkeep.notify.tables import outbox
 
 MESSAGES = 60
+SECRET_KEY = "replicas-share-this-key-0123456789abcdef"
 
 
 async def test_two_hub_processes_send_every_message_exactly_once(
@@ -32,7 +33,9 @@ async def test_two_hub_processes_send_every_message_exactly_once(
     async with running_receiver() as receiver:
         store = Store(postgres_url)
         await store.start()
-        hub = Hub(settings=settings_for(postgres_url, allow_private_targets=True), store=store, clock=SystemClock())
+        # Replicas share one key for the secrets stored in the database (docs/configuration.md).
+        settings = settings_for(postgres_url, allow_private_targets=True, secret_key=SECRET_KEY)
+        hub = Hub(settings=settings, store=store, clock=SystemClock())
         try:
             channel, _ = await ChannelService(hub).create(
                 ChannelIn(name="ops", type="webhook", config={"url": f"{receiver.url}/hook"})
@@ -68,6 +71,7 @@ async def test_two_hub_processes_send_every_message_exactly_once(
                 "WATCHKEEP_ALLOW_PRIVATE_TARGETS": "true",
                 "WATCHKEEP_OUTBOX_POLL_SECONDS": "0.05",
                 "WATCHKEEP_DIGEST_THRESHOLD": "1000",
+                "WATCHKEEP_SECRET_KEY": SECRET_KEY,
             }
             hubs = [start_serve(tmp_path, postgres_url, name=f"hub{i}", env=env) for i in range(2)]
             try:

@@ -166,6 +166,15 @@ async def signing_secret(conn: AsyncConnection) -> str | None:
     return None if value is None else str(value)
 
 
+async def seal_signing_secret(conn: AsyncConnection, clear: str, sealed: str) -> None:
+    query = (
+        update(agent_signing_keys)
+        .where(agent_signing_keys.c.name == "agent-token", agent_signing_keys.c.secret == clear)
+        .values(secret=sealed)
+    )
+    await conn.execute(query)
+
+
 async def add_signing_secret(conn: AsyncConnection, secret: str, now: int) -> None:
     row = {"name": "agent-token", "secret": secret, "created_at": now}
     await insert_missing(conn, agent_signing_keys, [row], ("name",))

@@ -372,10 +372,15 @@ class AgentService:
         cache = caches(self.hub)
         if cache.signing_key is not None:
             return cache.signing_key
+        return await self._stored_signing_key()
+
+    async def _stored_signing_key(self) -> str:
+        cache = caches(self.hub)
         async with self.store.read() as conn:
             key = await repo.signing_secret(conn)
         if key is None:
-            candidate = tokens.new_signing_secret()
+            # Sealed (core/crypto.py); the row another replica may have stored first wins.
+            candidate = self.hub.secrets.seal(tokens.new_signing_secret())
             now = self.clock.now_ms()
 
             async def unit(conn: AsyncConnection) -> str | None:
@@ -384,8 +389,28 @@ class AgentService:
 
             key = await self.store.write(unit)
             assert key is not None
-        cache.signing_key = key
-        return key
+        cache.signing_key = self.hub.secrets.open(key)
+        return cache.signing_key
+
+    async def seal_signing_key(self) -> bool:
+        """At start: encrypt a signing key stored in the clear by an older version (tokens it
+        signed stay valid), or check that this hub's key opens the stored one. A database
+        without one gets one now, even when WATCHKEEP_AGENT_TOKEN_SECRET makes it unused: it
+        is what tells replicas started with different keys apart, at start."""
+        async with self.store.read() as conn:
+            key = await repo.signing_secret(conn)
+        if key is None:
+            await self._stored_signing_key()
+            return False
+        sealed = self.hub.secrets.reseal(key)
+        if sealed is None:
+            return False
+
+        async def unit(conn: AsyncConnection) -> None:
+            await repo.seal_signing_secret(conn, key, sealed)
+
+        await self.store.write(unit)
+        return True
 
     async def credential_for_token(self, presented: str) -> tokens.AgentCredential:
         """The agent a bearer token belongs to. The generation is checked again where the

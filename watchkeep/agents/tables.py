@@ -57,7 +57,7 @@ agent_signing_keys = Table(
     "agent_signing_keys",
     metadata,
     Column("name", String(32), primary_key=True),
-    Column("secret", String(128), nullable=False),
+    Column("secret", Text, nullable=False),  # sealed (core/crypto.py)
     Column("created_at", BigInteger, nullable=False),
 )
 

@@ -64,6 +64,15 @@ class Settings(BaseSettings):
         None,
         description="Password for the `admin` user created on first start; random and printed once if unset.",
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description=(
+            "Key (32+ characters) that encrypts stored channel and webhook secrets and the agent-token "
+            "signing key; if unset, one is generated into <data_dir>/secret.key. Required with "
+            "several replicas (they must all use the same key)."
+        ),
+    )
     log_format: Literal["text", "json"] = Field("text", description="Log line format: text or json.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted, in bytes (413 above).")

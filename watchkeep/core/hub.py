@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from watchkeep.core.clock import Clock
 from watchkeep.core.config import Settings
+from watchkeep.core.crypto import SecretBox, load_box
 from watchkeep.core.db import Store
 from watchkeep.core.events.bus import EventBus
 from watchkeep.core.ratelimit import FailureCounter, RateLimiter
@@ -26,6 +27,7 @@ class Hub:
     limiter: RateLimiter | None = None
     login_failures: FailureCounter | None = None
     _locals: dict[type[Any], Any] = field(default_factory=dict, init=False, repr=False)
+    _secrets: SecretBox | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.limiter is None:
@@ -34,6 +36,13 @@ class Hub:
             self.login_failures = FailureCounter(
                 self.clock, self.settings.login_max_failures, self.settings.login_window_seconds
             )
+
+    @property
+    def secrets(self) -> SecretBox:
+        """What seals and opens stored secrets; its key is read (or the key file made) on first use."""
+        if self._secrets is None:
+            self._secrets = load_box(self.settings)
+        return self._secrets
 
     def local(self, kind: type[T]) -> T:
         """This hub process's one instance of `kind`, made on first use: where a domain keeps

@@ -25,6 +25,13 @@ async def update_channel(conn: AsyncConnection, channel_id: str, values: dict[st
     return (await conn.execute(update(channels).where(channels.c.id == channel_id).values(**values))).rowcount
 
 
+async def seal_channel_config(conn: AsyncConnection, channel_id: str, clear: str, sealed: str) -> None:
+    """Replace a config stored in the clear by its sealed form, unless it changed meanwhile;
+    `updated_at` stays, as the channel did not change."""
+    query = update(channels).where(channels.c.id == channel_id, channels.c.config == clear).values(config=sealed)
+    await conn.execute(query)
+
+
 async def delete_channel(conn: AsyncConnection, channel_id: str) -> int:
     await conn.execute(delete(channel_rules).where(channel_rules.c.channel_id == channel_id))
     return (await conn.execute(delete(channels).where(channels.c.id == channel_id))).rowcount

@@ -8,14 +8,14 @@ from watchkeep.core.auth.deps import CanRead, CanWrite
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
 from watchkeep.notify.schemas import ChannelIn, ChannelOut, DeliveryOut, RuleIn, RuleOut, TestOut
-from watchkeep.notify.service import ChannelService, secret_fields
+from watchkeep.notify.service import ChannelService
 
 router = make_router(prefix="/api/v1", tags=["channels"])
 
 
 def _out(pair: tuple[object, object]) -> ChannelOut:
     row, rules = pair
-    return ChannelOut.of(row, rules, secret_fields(row["type"]))  # type: ignore[index, arg-type]
+    return ChannelOut.of(row, rules)  # type: ignore[arg-type]
 
 
 @router.get("/channels", response_model=list[ChannelOut])

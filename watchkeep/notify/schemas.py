@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
 from sqlalchemy.engine import RowMapping
 
 from watchkeep.core.clock import rfc3339
+from watchkeep.core.masking import MASK
 from watchkeep.core.matchers import Matchers
 from watchkeep.core.schemas import ApiModel, WriteModel
 from watchkeep.notify.channels import CHANNEL_TYPES
+from watchkeep.notify.masking import shown_config
 
-MASK = "********"
+__all__ = ["MASK", "ChannelIn", "ChannelOut", "DeliveryOut", "RuleIn", "RuleOut", "TestOut"]
 
 
 class ChannelIn(WriteModel):
@@ -62,14 +65,13 @@ class ChannelOut(ApiModel):
     updated_at: str | None
 
     @classmethod
-    def of(cls, row: RowMapping, rules: list[RowMapping], secret_fields: frozenset[str]) -> ChannelOut:
-        config = json.loads(row["config"])
-        shown = {k: (MASK if k in secret_fields and v else v) for k, v in config.items()}
+    def of(cls, row: Mapping[str, Any], rules: list[RowMapping]) -> ChannelOut:
+        """`row` as the channel service returns it (its config decrypted); secrets are masked here."""
         return cls(
             id=row["id"],
             name=row["name"],
             type=row["type"],
-            config=shown,
+            config=shown_config(row["type"], json.loads(row["config"])),
             enabled=bool(row["enabled"]),
             disabled_reason=row["disabled_reason"],
             rules=[RuleOut.of(r) for r in rules],

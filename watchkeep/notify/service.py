@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,8 +21,9 @@ from watchkeep.notify import repository as repo
 from watchkeep.notify.channels import CHANNEL_TYPES, channel_module
 from watchkeep.notify.channels.base import ChannelConfig, SendContext
 from watchkeep.notify.delivery import DeliveryResult, HttpSender
+from watchkeep.notify.masking import check_destination, merged_config
 from watchkeep.notify.message import AlertNotice, Message
-from watchkeep.notify.schemas import MASK, ChannelIn, RuleIn
+from watchkeep.notify.schemas import ChannelIn, RuleIn
 from watchkeep.notify.urlpolicy import policy_for
 
 log = logging.getLogger("watchkeep.notify")
@@ -39,8 +41,8 @@ def parse_config(kind: str, config: dict[str, Any]) -> ChannelConfig:
         raise error from None
 
 
-def secret_fields(kind: str) -> frozenset[str]:
-    return channel_module(kind).Config.secret_fields if kind in CHANNEL_TYPES else frozenset()
+Channel = Mapping[str, Any]
+"""A channel row with its config decrypted (the table keeps it sealed, core/crypto.py)."""
 
 
 class ChannelService:
@@ -48,19 +50,22 @@ class ChannelService:
         self.hub = hub
         self.store = hub.store
 
+    def _opened(self, row: RowMapping) -> Channel:
+        return {**row, "config": self.hub.secrets.open(row["config"])}
+
+    def _sealed(self, config: ChannelConfig) -> str:
+        return self.hub.secrets.seal(json.dumps(config.model_dump(by_alias=True, exclude_none=True)))
+
     async def _validated(self, body: ChannelIn, previous: dict[str, Any] | None = None) -> ChannelConfig:
-        given = dict(body.config)
-        if previous is not None:
-            # A masked secret sent back unchanged keeps the stored value.
-            for key in secret_fields(body.type):
-                if given.get(key) == MASK and key in previous:
-                    given[key] = previous[key]
+        given, kept = merged_config(body.type, dict(body.config), previous)
         config = parse_config(body.type, given)
+        if kept and previous is not None:
+            check_destination(config, parse_config(body.type, previous), kept)
         for url in config.target_urls():
             await policy_for(self.hub).validate_url(url, "config.url", config.url_schemes)
         return config
 
-    async def create(self, body: ChannelIn) -> tuple[RowMapping, list[RowMapping]]:
+    async def create(self, body: ChannelIn) -> tuple[Channel, list[RowMapping]]:
         config = await self._validated(body)
         now = self.hub.clock.now_ms()
         channel_id = new_id("chn")
@@ -68,7 +73,7 @@ class ChannelService:
             "id": channel_id,
             "name": body.name,
             "type": body.type,
-            "config": json.dumps(config.model_dump(by_alias=True, exclude_none=True)),
+            "config": self._sealed(config),
             "enabled": body.enabled,
             "disabled_reason": None,
             "created_at": now,
@@ -83,16 +88,16 @@ class ChannelService:
             assert created is not None
             return created
 
-        return await self.store.write(unit), []
+        return self._opened(await self.store.write(unit)), []
 
-    async def update(self, channel_id: str, body: ChannelIn) -> tuple[RowMapping, list[RowMapping]]:
+    async def update(self, channel_id: str, body: ChannelIn) -> tuple[Channel, list[RowMapping]]:
         current, _ = await self.get(channel_id)
         config = await self._validated(body, json.loads(current["config"]) if current["type"] == body.type else None)
         now = self.hub.clock.now_ms()
         values = {
             "name": body.name,
             "type": body.type,
-            "config": json.dumps(config.model_dump(by_alias=True, exclude_none=True)),
+            "config": self._sealed(config),
             "enabled": body.enabled,
             "disabled_reason": None if body.enabled else current["disabled_reason"],
             "updated_at": now,
@@ -109,7 +114,7 @@ class ChannelService:
             return updated
 
         row = await self.store.write(unit)
-        return row, (await self.get(channel_id))[1]
+        return self._opened(row), (await self.get(channel_id))[1]
 
     async def delete(self, channel_id: str) -> None:
         async def unit(conn: AsyncConnection) -> None:
@@ -119,18 +124,36 @@ class ChannelService:
 
         await self.store.write(unit)
 
-    async def get(self, channel_id: str) -> tuple[RowMapping, list[RowMapping]]:
+    async def get(self, channel_id: str) -> tuple[Channel, list[RowMapping]]:
         async with self.store.read() as conn:
             row = await repo.channel_by_id(conn, channel_id)
             if row is None:
                 raise not_found("channel", channel_id)
-            return row, await repo.list_rules(conn, [channel_id])
+            return self._opened(row), await repo.list_rules(conn, [channel_id])
 
-    async def all(self) -> list[tuple[RowMapping, list[RowMapping]]]:
+    async def all(self) -> list[tuple[Channel, list[RowMapping]]]:
         async with self.store.read() as conn:
             rows = await repo.list_channels(conn)
             rules = await repo.list_rules(conn)
-        return [(row, [r for r in rules if r["channel_id"] == row["id"]]) for row in rows]
+        return [(self._opened(row), [r for r in rules if r["channel_id"] == row["id"]]) for row in rows]
+
+    async def seal_stored(self) -> int:
+        """At start: encrypt configs stored in the clear by an older version, and check that
+        this hub's key opens the others (a wrong key stops the start, core/crypto.py).
+        Returns how many were sealed."""
+        async with self.store.read() as conn:
+            rows = await repo.list_channels(conn)
+        resealed = [(row, sealed) for row in rows if (sealed := self.hub.secrets.reseal(row["config"]))]
+        if not resealed:
+            return 0
+
+        async def unit(conn: AsyncConnection) -> None:
+            for row, sealed in resealed:
+                await repo.seal_channel_config(conn, row["id"], row["config"], sealed)
+
+        await self.store.write(unit)
+        log.info("encrypted the stored configuration of %d channel(s)", len(resealed))
+        return len(resealed)
 
     async def add_rule(self, channel_id: str, body: RuleIn) -> RowMapping:
         row = {
@@ -186,7 +209,7 @@ class OutboxService:
             return await repo.list_deliveries(conn, target_kind, target_id, limit)
 
 
-async def send_to_channel(channel: RowMapping, message: Message, ctx: SendContext) -> DeliveryResult:
+async def send_to_channel(channel: Channel, message: Message, ctx: SendContext) -> DeliveryResult:
     """Send `message` to `channel`. A stored config that is no longer valid (stored before a
     rule tightened, or written around the API) is a permanent failure naming the field: no
     retry can fix it."""
@@ -234,7 +257,8 @@ class ChannelDeliverer:
             return DeliveryResult.failed("the channel was deleted", permanent=True)
         if not channel["enabled"]:
             return DeliveryResult.failed("the channel is disabled", permanent=True)
-        return await send_to_channel(channel, message_for(row, self.hub.settings.base_url), self.ctx)
+        opened = {**channel, "config": self.hub.secrets.open(channel["config"])}
+        return await send_to_channel(opened, message_for(row, self.hub.settings.base_url), self.ctx)
 
     async def settled(self, row: RowMapping, result: DeliveryResult, final: bool) -> None:
         if result.ok or not final:

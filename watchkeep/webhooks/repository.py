@@ -30,6 +30,17 @@ async def update_webhook(conn: AsyncConnection, webhook_id: str, values: dict[st
     return (await conn.execute(update(webhooks).where(webhooks.c.id == webhook_id).values(**values))).rowcount
 
 
+async def seal_webhook(conn: AsyncConnection, clear: RowMapping, *, url: str, secret: str) -> None:
+    """Replace a URL and secret stored in the clear by their sealed forms, unless they changed
+    meanwhile; `updated_at` stays, as the subscription did not change."""
+    query = (
+        update(webhooks)
+        .where(webhooks.c.id == clear["id"], webhooks.c.url == clear["url"], webhooks.c.secret == clear["secret"])
+        .values(url=url, secret=secret)
+    )
+    await conn.execute(query)
+
+
 async def delete_webhook(conn: AsyncConnection, webhook_id: str) -> int:
     return (await conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id))).rowcount
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import Field
-from sqlalchemy.engine import RowMapping
 
 from watchkeep.core.clock import rfc3339
+from watchkeep.core.masking import mask_url_credentials
 from watchkeep.core.schemas import ApiModel, WriteModel
 
 
@@ -32,11 +34,13 @@ class WebhookOut(ApiModel):
     updated_at: str | None
 
     @classmethod
-    def of(cls, row: RowMapping) -> WebhookOut:
+    def of(cls, row: Mapping[str, Any]) -> WebhookOut:
+        """`row` as the webhook service returns it (decrypted); the URL's credentials are masked
+        here and the signing secret is left out."""
         return cls(
             id=row["id"],
             name=row["name"],
-            url=row["url"],
+            url=mask_url_credentials(row["url"]),
             event_types=json.loads(row["event_types"]),
             enabled=bool(row["enabled"]),
             consecutive_failures=row["consecutive_failures"],

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
@@ -18,6 +19,7 @@ from watchkeep.core.events import Event, WebhookDisabled, envelope
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
+from watchkeep.core.masking import kept, looks_masked, mask_url_credentials
 from watchkeep.notify import outbox
 from watchkeep.notify.delivery import DeliveryResult, HttpSender
 from watchkeep.notify.service import OutboxService
@@ -49,12 +51,20 @@ def delivery_id_for(event_id: int, webhook_id: str) -> str:
     return f"{outbox.DELIVERY_PREFIX}_{digest}"
 
 
+Webhook = Mapping[str, Any]
+"""A subscription row with its URL and signing secret decrypted (the table keeps them sealed)."""
+
+
+def opened(hub: Hub, row: RowMapping) -> Webhook:
+    return {**row, "url": hub.secrets.open(row["url"]), "secret": hub.secrets.open(row["secret"])}
+
+
 class WebhookService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.store = hub.store
 
-    async def _check(self, body: WebhookIn) -> None:
+    async def _check(self, body: WebhookIn, url: str) -> None:
         known = known_event_types()
         for index, name in enumerate(body.event_types):
             cls = Event.types().get(name)
@@ -65,17 +75,19 @@ class WebhookService:
                 )
             if name != "*" and name not in known:
                 raise validation_error(f"unknown event type {name!r}", f"eventTypes[{index}]")
-        await policy_for(self.hub).validate_url(body.url, "url")
+        await policy_for(self.hub).validate_url(url, "url")
 
-    async def create(self, body: WebhookIn) -> RowMapping:
-        await self._check(body)
+    async def create(self, body: WebhookIn) -> Webhook:
+        if looks_masked(body.url):
+            raise validation_error("url: send the URL itself, not a masked one", "url")
+        await self._check(body, body.url)
         now = self.hub.clock.now_ms()
         webhook_id = new_id("whk")
         row = {
             "id": webhook_id,
             "name": body.name,
-            "url": body.url,
-            "secret": body.secret or f"whsec_{secrets.token_urlsafe(32)}",
+            "url": self.hub.secrets.seal(body.url),
+            "secret": self.hub.secrets.seal(body.secret or f"whsec_{secrets.token_urlsafe(32)}"),
             "event_types": json.dumps(body.event_types),
             "enabled": body.enabled,
             "consecutive_failures": 0,
@@ -90,21 +102,31 @@ class WebhookService:
             return created
 
         try:
-            return await self.store.write(unit)
+            return opened(self.hub, await self.store.write(unit))
         finally:
             forget_subscriptions(self.hub)
 
-    async def update(self, webhook_id: str, body: WebhookIn) -> RowMapping:
-        await self._check(body)
+    async def update(self, webhook_id: str, body: WebhookIn) -> Webhook:
+        current = await self.get(webhook_id)
+        # The URL as shown (credentials masked) sent back unchanged keeps the stored one; a
+        # masked URL pointing elsewhere would send the stored credentials there.
+        url = body.url
+        if kept(url, current["url"], mask_url_credentials(current["url"])):
+            url = current["url"]
+        elif looks_masked(url):
+            raise validation_error(
+                "url: the URL's masked credentials are kept only with the URL unchanged; send them again", "url"
+            )
+        await self._check(body, url)
         values: dict[str, Any] = {
             "name": body.name,
-            "url": body.url,
+            "url": self.hub.secrets.seal(url),
             "event_types": json.dumps(body.event_types),
             "enabled": body.enabled,
             "updated_at": self.hub.clock.now_ms(),
         }
         if body.secret:
-            values["secret"] = body.secret
+            values["secret"] = self.hub.secrets.seal(body.secret)
         if body.enabled:
             values.update(consecutive_failures=0, disabled_at=None)
 
@@ -116,7 +138,7 @@ class WebhookService:
             return updated
 
         try:
-            return await self.store.write(unit)
+            return opened(self.hub, await self.store.write(unit))
         finally:
             forget_subscriptions(self.hub)
 
@@ -131,16 +153,41 @@ class WebhookService:
         finally:
             forget_subscriptions(self.hub)
 
-    async def get(self, webhook_id: str) -> RowMapping:
+    async def get(self, webhook_id: str) -> Webhook:
         async with self.store.read() as conn:
             row = await repo.webhook_by_id(conn, webhook_id)
         if row is None:
             raise not_found("webhook", webhook_id)
-        return row
+        return opened(self.hub, row)
 
-    async def all(self) -> list[RowMapping]:
+    async def all(self) -> list[Webhook]:
         async with self.store.read() as conn:
-            return await repo.list_webhooks(conn)
+            return [opened(self.hub, row) for row in await repo.list_webhooks(conn)]
+
+    async def seal_stored(self) -> int:
+        """At start: encrypt URLs and signing secrets stored in the clear by an older version,
+        and check that this hub's key opens the others. Returns how many were sealed."""
+        async with self.store.read() as conn:
+            rows = await repo.list_webhooks(conn)
+        box = self.hub.secrets
+        resealed = []
+        for row in rows:
+            url, secret = box.reseal(row["url"]), box.reseal(row["secret"])
+            if url is not None or secret is not None:
+                resealed.append((row, url or row["url"], secret or row["secret"]))
+        if not resealed:
+            return 0
+
+        async def unit(conn: AsyncConnection) -> None:
+            for row, url, secret in resealed:
+                await repo.seal_webhook(conn, row, url=url, secret=secret)
+
+        try:
+            await self.store.write(unit)
+        finally:
+            forget_subscriptions(self.hub)
+        log.info("encrypted the stored URL and secret of %d webhook subscription(s)", len(resealed))
+        return len(resealed)
 
     async def deliveries(self, webhook_id: str, limit: int) -> list[RowMapping]:
         await self.get(webhook_id)
@@ -202,10 +249,11 @@ class WebhookDeliverer:
             return DeliveryResult.failed("the webhook was deleted", permanent=True)
         if not webhook["enabled"]:
             return DeliveryResult.failed("the webhook is disabled", permanent=True)
+        target = opened(self.hub, webhook)
         body = row["payload"].encode()
         timestamp = self.hub.clock.now_ms() // 1000
-        headers = signed_headers(webhook["secret"], row["event_type"], timestamp, body)
-        return await self.http.post(webhook["url"], delivery_id=row["id"], content=body, headers=headers)
+        headers = signed_headers(target["secret"], row["event_type"], timestamp, body)
+        return await self.http.post(target["url"], delivery_id=row["id"], content=body, headers=headers)
 
     async def settled(self, row: RowMapping, result: DeliveryResult, final: bool) -> None:
         webhook_id = row["target_id"]

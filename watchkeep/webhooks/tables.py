@@ -10,8 +10,8 @@ webhooks = Table(
     Column("id", String(40), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("url", Text, nullable=False),
-    # Kept as given: the hub needs it to sign every delivery.
-    Column("secret", String(200), nullable=False),
+    # `url` and `secret` are sealed (core/crypto.py): the hub needs them back to sign and send.
+    Column("secret", Text, nullable=False),
     Column("event_types", Text, nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("consecutive_failures", Integer, nullable=False),

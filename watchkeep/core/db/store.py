@@ -33,6 +33,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from watchkeep.core.db import inline_sqlite  # noqa: F401  (registers the writer's dialect)
 from watchkeep.core.db.urls import async_url
 from watchkeep.core.errors import service_unavailable
+from watchkeep.core.files import ensure_private_database, ensure_private_dir
 
 log = logging.getLogger("watchkeep.store")
 
@@ -60,7 +61,9 @@ class Store:
         self.batch_size = batch_size
         if self.dialect == "sqlite":
             if url.database and url.database != ":memory:":
-                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                # A directory made here is private; an existing one is the operator's choice
+                # (the data dir itself is checked at start).
+                ensure_private_dir(Path(url.database).parent, check_existing=False)
             self.engine: AsyncEngine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, connect_args={"timeout": 30}
             )
@@ -88,6 +91,8 @@ class Store:
         return self.dialect == "sqlite"
 
     async def start(self) -> None:
+        if self._database is not None:
+            ensure_private_database(Path(self._database))
         if self.is_sqlite and self._writer is None:
             self._writer = asyncio.create_task(self._write_loop(), name="watchkeep-writer")
 

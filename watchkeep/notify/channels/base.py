@@ -17,8 +17,11 @@ class ChannelConfig(ApiModel):
     """A channel's `config` object. Unknown fields are refused so a typo is not ignored."""
 
     model_config = ConfigDict(extra="forbid")
-    # Fields holding credentials: masked when a channel is shown.
+    # Fields (API names) holding credentials: never shown whole (watchkeep/notify/masking.py).
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # Fields that say where the credentials go: a stored secret sent back masked is kept only
+    # while these are unchanged. URLs among them are shown with their credentials masked.
+    destination_fields: ClassVar[frozenset[str]] = frozenset({"url"})
     # Schemes allowed in `target_urls()`; None lets any scheme through (its host is still checked).
     url_schemes: ClassVar[frozenset[str] | None] = HTTP_SCHEMES
 

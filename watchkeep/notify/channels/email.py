@@ -43,6 +43,7 @@ FromAddress = Annotated[str, AfterValidator(_from_address)]
 
 class Config(ChannelConfig):
     secret_fields = frozenset({"password"})
+    destination_fields = frozenset({"host", "port", "security"})
     url_schemes: ClassVar[frozenset[str] | None] = None
     to: list[str] = Field(min_length=1, max_length=50)
     host: str | None = Field(None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.:_\[\]-]+$")

@@ -13,6 +13,7 @@ _PRIORITY = {"critical": "1", "warning": "0", "info": "-1", "resolved": "-1"}
 
 class Config(ChannelConfig):
     secret_fields = frozenset({"token", "user"})
+    destination_fields = frozenset({"apiUrl"})
     token: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
     user: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
     api_url: str = Field("https://api.pushover.net", max_length=2000)

@@ -12,6 +12,8 @@ from watchkeep.notify.message import Message
 
 
 class Config(ChannelConfig):
+    # The webhook URL is the credential: whoever has it may post to the channel.
+    secret_fields = frozenset({"url"})
     url: str = Field(min_length=1, max_length=2000)
 
 

@@ -15,6 +15,7 @@ from watchkeep.notify.message import Message
 
 class Config(ChannelConfig):
     secret_fields = frozenset({"botToken"})
+    destination_fields = frozenset({"apiUrl", "chatId"})
     # Sent in the URL path: nothing that would change the URL.
     bot_token: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9:_-]+$")
     chat_id: SingleLine = Field(min_length=1, max_length=100)

@@ -11,6 +11,8 @@ from watchkeep.notify.message import Message
 
 
 class Config(ChannelConfig):
+    # Header values carry credentials (Authorization, API keys).
+    secret_fields = frozenset({"headers"})
     url: str = Field(min_length=1, max_length=2000)
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=50)
 

@@ -97,7 +97,11 @@ async def test_two_hub_processes_starting_after_an_outage_fire_one_deadline_once
         monitor = await heartbeats.create(name="nightly", periodSeconds=60, graceSeconds=60)
         await heartbeats.ping(monitor["uuid"])
         key = before.admin_key
-    hubs = [start_serve(tmp_path, postgres_url, name=f"hub{i}") for i in range(2)]
+    # Replicas of the hub before: the same data dir, so the same secret key
+    hubs = [
+        start_serve(tmp_path, postgres_url, name=f"hub{i}", env={"WATCHKEEP_DATA_DIR": str(tmp_path)})
+        for i in range(2)
+    ]
 
     def fired() -> list[str]:
         return [line for hub in hubs for line in hub.stderr().splitlines() if "missed its deadline" in line]

@@ -17,12 +17,14 @@ from watchkeep.core.auth.cookies import SESSION_COOKIE, clear_session, set_sessi
 from watchkeep.core.auth.model import Role
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.errors import ErrorCode, WatchkeepError
+from watchkeep.core.health import CAPABILITIES, EDITION
 from watchkeep.core.http.client import client_address
 from watchkeep.core.hub import Hub, HubDep
 from watchkeep.heartbeats.cronreading import next_runs, read_cron
 from watchkeep.heartbeats.schemas import HeartbeatOut, HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
+from watchkeep.runtime.service import runtime_status
 from watchkeep.web import overview
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, require_editor, safe_next, see_other
@@ -323,8 +325,15 @@ async def acknowledge_alert(alert_id: str, request: Request, user: User, hub: Hu
 
 @router.get("/settings")
 async def settings_page(request: Request, user: User, hub: HubDep) -> Response:
-    capabilities = sorted(request.app.state.capabilities)
-    return page(request, "settings.html", database=hub.store.dialect, capabilities=capabilities)
+    enabled: set[str] = request.app.state.capabilities
+    return page(
+        request,
+        "settings.html",
+        database=hub.store.dialect,
+        edition=EDITION,
+        capabilities=[(name, name in enabled) for name in CAPABILITIES],
+        runtime=await runtime_status(hub.settings.docker_host),
+    )
 
 
 NOT_PAGES = ("/api/", "/agent/", "/ping/", "/static/")

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from watchkeep import __version__
 from watchkeep.agents import protocol_routes as agent_protocol_routes
 from watchkeep.agents import routes as agent_routes
+from watchkeep.agents.auth import caller_of
 from watchkeep.agents.selfmonitor import SelfMonitor
 from watchkeep.agents.worker import AgentStatusWorker
 from watchkeep.alerts import routes as alerts_routes
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
+    app.state.idempotency_caller = caller_of
     app.state.event_streams = streams
     app.state.event_consumers = consumers
     app.state.heartbeat_deadlines = deadlines

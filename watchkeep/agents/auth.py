@@ -91,3 +91,18 @@ async def caller_of(request: Request) -> str | None:
         return None
     credential = await AgentService(hub).credential_for_key(agent_key)
     return None if credential is None else f"agent:{credential.agent_id}"
+
+
+async def registration_proof(request: Request, service: AgentService, agent_key: str | None) -> AgentCredential | None:
+    """What a register request offers as proof that it is an agent already registered: an
+    agent token as Bearer (the enrolment key then travels in X-API-Key) or the agent's key in
+    the body. A credential that is offered and wrong is UNAUTHORIZED, never ignored."""
+    token = bearer(request)
+    if token is not None and is_agent_token(token) and request.headers.get("x-api-key"):
+        return await service.credential_for_token(token, allow_expired=True)
+    if agent_key:
+        credential = await service.credential_for_key(agent_key)
+        if credential is None:
+            raise unauthorized("Invalid agent key")
+        return credential
+    return None

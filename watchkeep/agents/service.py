@@ -392,6 +392,8 @@ class AgentService:
         agent's row is read or written, so a rotated or deleted agent's token fails there.
         `allow_expired`: an expired signed token still names the agent it was issued to,
         which is what registering again needs to prove."""
+        if not presented.isascii():  # no token has such characters; the comparisons refuse them
+            raise unauthorized("Invalid agent token")
         if presented.startswith(tokens.SIGNED_PREFIX):
             claims = tokens.verify(await self._signing_key(), presented)
             if claims is None:

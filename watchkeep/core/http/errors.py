@@ -103,11 +103,11 @@ _HTTP_STATUS_CODES: dict[int, ErrorCode] = {
 def _from_http_exception(exc: StarletteHTTPException, request: Request) -> WatchkeepError:
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
-        return WatchkeepError(ErrorCode.NOT_FOUND, f"No route for {request.url.path}", headers=headers)
+        return WatchkeepError(ErrorCode.NOT_FOUND, f"No route for {request.scope['path']}", headers=headers)
     if exc.status_code == 405:
         return WatchkeepError(
             ErrorCode.VALIDATION_ERROR,
-            f"Method {request.method} is not allowed on {request.url.path}",
+            f"Method {request.method} is not allowed on {request.scope['path']}",
             status=405,
             headers=headers,
         )
@@ -140,7 +140,7 @@ def internal_error() -> WatchkeepError:
 def install_error_handlers(app: FastAPI) -> None:
     async def on_watchkeep_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, WatchkeepError)
-        return render_error(exc, request.url.path)
+        return render_error(exc, request.scope["path"])
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -150,12 +150,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 "The request body must be a JSON object",
                 hint="Send it with the header Content-Type: application/json.",
             )
-            return render_error(error, request.url.path)
-        return render_error(from_validation_errors(exc.errors()), request.url.path)
+            return render_error(error, request.scope["path"])
+        return render_error(from_validation_errors(exc.errors()), request.scope["path"])
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return render_error(_from_http_exception(exc, request), request.url.path)
+        return render_error(_from_http_exception(exc, request), request.scope["path"])
 
     app.add_exception_handler(WatchkeepError, on_watchkeep_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -63,7 +63,7 @@ async def run_idempotent(hub: Hub, request: Request, handler: Callable[[Request]
         # Nobody to scope the key to: the route refuses an anonymous caller itself, and a key
         # is never looked up for one, so nobody can probe another caller's keys.
         return await handler(request)
-    namespace = "\n".join([caller, request.method, request.url.path, key])
+    namespace = "\n".join([caller, request.method, request.scope["path"], key])
     key_hash = hashlib.sha256(namespace.encode()).hexdigest()
     request_hash = hashlib.sha256(await request.body()).hexdigest()
     now = hub.clock.now_ms()

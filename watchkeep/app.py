@@ -34,9 +34,11 @@ from watchkeep.core.events.consumers import Consumer
 from watchkeep.core.events.retention import retention_step
 from watchkeep.core.events.streams import EventStreams
 from watchkeep.core.housekeeping import housekeeping_step
+from watchkeep.core.http.docs import install_docs
 from watchkeep.core.http.errors import install_error_handlers
 from watchkeep.core.http.middleware import RequestContextMiddleware
 from watchkeep.core.http.openapi import install_openapi
+from watchkeep.core.http.security import SecurityHeadersMiddleware
 from watchkeep.core.hub import Hub
 from watchkeep.core.jobs import claimed
 from watchkeep.core.scheduler import Scheduler
@@ -145,7 +147,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # Served by core/http/docs.py: pinned assets with Subresource Integrity and a CSP.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.hub = hub
@@ -162,7 +165,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     }
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     # Heartbeats: the ping routes first, as the router tries routes in order and they are the hot path.
     app.router.routes.extend(heartbeat_ping_routes.routes)
     # Agents: the native ingest route next, for the same reason.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import Message
+from starlette.types import ASGIApp, Message
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class RawResponse:
 
 
 async def raw_request(
-    app: FastAPI,
+    app: ASGIApp,
     method: str,
     path: str,
     *,

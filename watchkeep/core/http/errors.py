@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from watchkeep.core.errors import ErrorCode, WatchkeepError
 from watchkeep.core.logging import request_id_var
@@ -105,6 +106,7 @@ def _from_http_exception(exc: StarletteHTTPException, request: Request) -> Watch
     if exc.status_code == 404:
         return WatchkeepError(ErrorCode.NOT_FOUND, f"No route for {request.scope['path']}", headers=headers)
     if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
         return WatchkeepError(
             ErrorCode.VALIDATION_ERROR,
             f"Method {request.method} is not allowed on {request.scope['path']}",
@@ -122,6 +124,21 @@ def _from_http_exception(exc: StarletteHTTPException, request: Request) -> Watch
     code = _HTTP_STATUS_CODES.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
     return WatchkeepError(code, detail, status=exc.status_code, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path. The route that refused the method knows
+    only its own; the path may be served by routes in several routers."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
 
 
 def _json_body_sent_as_something_else(request: Request, errors: Sequence[Any]) -> bool:

@@ -166,7 +166,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     install_docs(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     # Heartbeats: the ping routes first, as the router tries routes in order and they are the hot path.
     app.router.routes.extend(heartbeat_ping_routes.routes)

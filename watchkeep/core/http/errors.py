@@ -113,6 +113,8 @@ def _from_http_exception(exc: StarletteHTTPException, request: Request) -> Watch
             status=405,
             headers=headers,
         )
+    if exc.status_code in (408, 499):
+        return WatchkeepError(ErrorCode.VALIDATION_ERROR, str(exc.detail), status=exc.status_code, headers=headers)
     if exc.status_code == 413:
         return WatchkeepError(
             ErrorCode.VALIDATION_ERROR,

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from watchkeep import __version__
 from watchkeep.agents import protocol_routes as agent_protocol_routes
 from watchkeep.agents import routes as agent_routes
+from watchkeep.agents.auth import caller_of
 from watchkeep.agents.selfmonitor import SelfMonitor
 from watchkeep.agents.service import AgentService
 from watchkeep.agents.worker import AgentStatusWorker
@@ -36,9 +37,11 @@ from watchkeep.core.events.retention import retention_step
 from watchkeep.core.events.streams import EventStreams
 from watchkeep.core.files import warn_if_wider
 from watchkeep.core.housekeeping import housekeeping_step
+from watchkeep.core.http.docs import install_docs
 from watchkeep.core.http.errors import install_error_handlers
 from watchkeep.core.http.middleware import RequestContextMiddleware
 from watchkeep.core.http.openapi import install_openapi
+from watchkeep.core.http.security import SecurityHeadersMiddleware
 from watchkeep.core.hub import Hub
 from watchkeep.core.jobs import claimed
 from watchkeep.core.scheduler import Scheduler
@@ -151,11 +154,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # Served by core/http/docs.py: pinned assets with Subresource Integrity and a CSP.
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.hub = hub
+    app.state.idempotency_caller = caller_of
     app.state.event_streams = streams
     app.state.event_consumers = consumers
     app.state.heartbeat_deadlines = deadlines
@@ -168,7 +173,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     }
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    install_docs(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     # Heartbeats: the ping routes first, as the router tries routes in order and they are the hot path.
     app.router.routes.extend(heartbeat_ping_routes.routes)
     # Agents: the native ingest route next, for the same reason.

@@ -19,7 +19,7 @@ from tests.agent.test_host_collector import _fake_host
 from tests.support.hub import RunningHub, running_hub
 from tests.support.process import free_port
 from watchkeep.agent.hostcollector import HostCollector
-from watchkeep.agent.hubclient import HubClient
+from watchkeep.agent.hubclient import HubClient, RegistrationError
 from watchkeep.agent.runner import Agent, Backoff
 from watchkeep.agent.sampler import Sampler
 from watchkeep.agent.spool import Spool
@@ -167,3 +167,31 @@ async def test_the_hub_watches_its_own_host(sqlite_url: str, settings_for: Calla
             await asyncio.sleep(0.1)
     assert agents[0]["name"] == "watchkeep hub"
     assert current["host"]["memoryTotalMb"] > 0
+
+
+async def test_the_agent_registers_again_as_itself_and_an_api_key_alone_cannot_take_it_over(
+    hub: RunningHub, tmp_path: Path, clock: ManualClock
+) -> None:
+    key = await hub.user_key("deployer", "admin", ["agents:register"])
+    kept = tmp_path / "spool" / "registration.json"
+
+    def client() -> HubClient:
+        return HubClient(hub.url, api_key=key, name="web-9", now=clock, timeout=5, registration_file=kept)
+
+    first = client()
+    registered = await first.register()
+    clock.advance(0.85 * 3600)  # past 80 % of the token's lifetime: it renews with its token
+    assert (await first.push(b"{}", "k-1")).status != 401
+    assert first.registration is not None and first.registration.token != registered.token
+    assert first.registration.agent_id == registered.agent_id
+    await first.aclose()
+    assert kept.stat().st_mode & 0o777 == 0o600
+
+    restarted = client()  # the same agent after a restart: the kept token proves who it is
+    assert (await restarted.register()).agent_id == registered.agent_id
+    await restarted.aclose()
+
+    impostor = HubClient(hub.url, api_key=key, name="web-9", now=clock, timeout=5)
+    with pytest.raises(RegistrationError, match="409"):
+        await impostor.register()
+    await impostor.aclose()

@@ -31,9 +31,11 @@ def database_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
-async def _register(hub: RunningHub, body: dict[str, Any] | None = None) -> dict[str, Any]:
+async def _register(hub: RunningHub, body: dict[str, Any] | None = None, proof: str | None = None) -> dict[str, Any]:
+    """Register with an enrolment key; `proof` is a token the agent holds (to register again)."""
     key = await hub.user_key("admin", "admin", ["agents:register"])
-    response = await hub.client(key).post("/api/v1/agents/register", json=body or REGISTER_EXAMPLE)
+    headers = bearer(proof) if proof else {}
+    response = await hub.client(key).post("/api/v1/agents/register", json=body or REGISTER_EXAMPLE, headers=headers)
     assert response.status_code == 200, response.text
     registered: dict[str, Any] = response.json()
     return registered
@@ -46,7 +48,7 @@ async def test_registering_answers_an_id_and_a_short_lived_token(hub: RunningHub
     assert registered["agentId"].startswith("agent_")
     assert registered["tokenExpiresIn"] == 3600
     assert registered["pushIntervalSeconds"] == 15
-    again = await _register(hub)
+    again = await _register(hub, proof=registered["token"])
     assert again["agentId"] == registered["agentId"]
     assert [type(e) for e in events] == [AgentRegistered]
     other = await _register(hub, {**REGISTER_EXAMPLE, "hostname": "prod-web-02"})
@@ -58,6 +60,44 @@ async def test_registering_answers_an_id_and_a_short_lived_token(hub: RunningHub
         "docker",
         "1.4.2",
     )
+
+
+async def test_an_enrolment_key_cannot_take_over_an_existing_agent(hub: RunningHub) -> None:
+    registered = await _register(hub)
+    key = await hub.user_key("enroller", "admin", ["agents:register"])
+    enrolment = hub.client(key)
+    takeover = await enrolment.post("/api/v1/agents/register", json=REGISTER_EXAMPLE)
+    assert takeover.status_code == 409
+    assert takeover.json()["error"]["code"] == "conflict"
+    assert takeover.json()["error"]["field"] == "name"
+    assert "token" not in takeover.json()
+    # A forged or someone else's credential is no proof either.
+    other = await _register(hub, {**REGISTER_EXAMPLE, "name": "other"})
+    forged = registered["token"][:-4] + "AAAA"
+    for token, status in ((other["token"], 403), (forged, 401), ("wkat_" + "A" * 43, 401)):
+        response = await enrolment.post("/api/v1/agents/register", json=REGISTER_EXAMPLE, headers=bearer(token))
+        assert response.status_code == status, response.text
+        assert "token" not in response.json()
+    wrong_key = {**REGISTER_EXAMPLE, "agentKey": "wkak_" + "A" * 43}
+    assert (await enrolment.post("/api/v1/agents/register", json=wrong_key)).status_code == 401
+
+
+async def test_an_agent_registers_again_with_its_own_credentials(hub: RunningHub) -> None:
+    created = (await hub.admin.post("/api/v1/agents", json={"name": "prod-web", "hostname": "prod-web-01"})).json()
+    by_token = await _register(hub, proof=created["token"])
+    assert by_token["agentId"] == created["id"]
+    key = await hub.user_key("admin", "admin", ["agents:register"])
+    by_key = await hub.client(key).post(
+        "/api/v1/agents/register", json={**REGISTER_EXAMPLE, "agentKey": created["agentKey"]}
+    )
+    assert by_key.status_code == 200
+    assert by_key.json()["agentId"] == created["id"]
+    # Rotating the agent's credentials retires every earlier one as proof.
+    await hub.admin.post(f"/api/v1/agents/{created['id']}/token/rotate")
+    stale = await hub.client(key).post(
+        "/api/v1/agents/register", json=REGISTER_EXAMPLE, headers=bearer(by_token["token"])
+    )
+    assert stale.status_code == 401
 
 
 async def test_registering_needs_the_agents_register_scope(hub: RunningHub) -> None:
@@ -131,7 +171,7 @@ async def test_an_expired_token_is_unauthorized_so_the_agent_registers_again(
         expired = await hub.client().post(url, json=PUSH_EXAMPLE, headers=bearer(registered["token"]))
         assert expired.status_code == 401
         assert expired.json()["error"]["code"] == "unauthorized"
-        fresh = await _register(hub)
+        fresh = await _register(hub, proof=registered["token"])
         assert (await hub.client().post(url, json=PUSH_EXAMPLE, headers=bearer(fresh["token"]))).status_code == 200
 
 

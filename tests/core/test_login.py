@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -118,3 +119,18 @@ async def test_a_viewer_session_may_read_but_not_administer(hub: RunningHub) -> 
     response = await client.get("/api/v1/users")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden_role"
+
+
+async def test_concurrent_wrong_passwords_evaluate_no_more_than_the_failure_limit(start_hub: StartHub) -> None:
+    async with start_hub(login_max_failures=5, login_window_seconds=600) as hub:
+        client = hub.client()
+
+        async def attempt(n: int) -> int:
+            body = {"username": "admin", "password": f"wrong-password-{n}"}
+            return (await client.post("/api/v1/auth/login", json=body)).status_code
+
+        statuses = await asyncio.gather(*(attempt(n) for n in range(25)))
+        assert statuses.count(401) == 5
+        assert statuses.count(429) == 20
+        right = await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        assert right.status_code == 429

@@ -99,8 +99,7 @@ async def test_two_hub_processes_starting_after_an_outage_fire_one_deadline_once
         key = before.admin_key
     # Replicas of the hub before: the same data dir, so the same secret key
     hubs = [
-        start_serve(tmp_path, postgres_url, name=f"hub{i}", env={"WATCHKEEP_DATA_DIR": str(tmp_path)})
-        for i in range(2)
+        start_serve(tmp_path, postgres_url, name=f"hub{i}", env={"WATCHKEEP_DATA_DIR": str(tmp_path)}) for i in range(2)
     ]
 
     def fired() -> list[str]:

@@ -3,12 +3,15 @@ expires), push a payload with its Idempotency-Key, fetch the agent config."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Literal
 
 import httpx2
@@ -87,9 +90,11 @@ class HubClient:
         timeout: float = 10.0,
         now: Callable[[], float] = time.time,
         transport: httpx2.AsyncBaseTransport | None = None,
+        registration_file: Path | None = None,
     ) -> None:
         self._client = httpx2.AsyncClient(base_url=hub_url, timeout=timeout, transport=transport)
-        self._token = token
+        self._registration_file = registration_file
+        self._token = token or self._remembered_token()
         self._api_key = api_key
         self._name = name or socket.gethostname()
         self._now = now
@@ -102,6 +107,32 @@ class HubClient:
     def uses_api_key(self) -> bool:
         return bool(self._api_key)
 
+    def _remembered_token(self) -> str:
+        """The token of the last registration, kept so a restarted agent can prove to the hub
+        that it is the agent registered under its name (an API key alone only enrols new ones)."""
+        if self._registration_file is None:
+            return ""
+        try:
+            data = json.loads(self._registration_file.read_text())
+        except (OSError, ValueError):
+            return ""
+        token = data.get("token") if isinstance(data, dict) else None
+        return token if isinstance(token, str) else ""
+
+    def _remember(self, registration: Registration) -> None:
+        if self._registration_file is None:
+            return
+        path = self._registration_file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".tmp")
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump({"agentId": registration.agent_id, "token": registration.token}, handle)
+            os.replace(partial, path)
+        except OSError as exc:
+            log.warning("registration not kept in %s: %s", path, exc)
+
     async def register(self) -> Registration:
         body = {
             "name": self._name,
@@ -109,8 +140,12 @@ class HubClient:
             "platform": "linux",
             "hostname": socket.gethostname(),
         }
+        headers = {"X-API-Key": self._api_key}
+        if self._token:
+            # The hub re-registers an existing agent only for a caller proving it is that agent.
+            headers["Authorization"] = f"Bearer {self._token}"
         try:
-            response = await self._client.post(REGISTER_PATH, json=body, headers={"X-API-Key": self._api_key})
+            response = await self._client.post(REGISTER_PATH, json=body, headers=headers)
         except httpx2.HTTPError as exc:
             raise RegistrationError(f"hub unreachable: {exc or type(exc).__name__}") from exc
         if response.status_code != 200 and response.status_code != 201:
@@ -126,6 +161,7 @@ class HubClient:
             push_interval_seconds=float(interval) if interval else None,
         )
         self._token = self.registration.token
+        self._remember(self.registration)
         log.info("registered with the hub as %s", self.registration.agent_id)
         return self.registration
 

@@ -37,6 +37,7 @@ def build_agent(settings: AgentSettings) -> Agent:
         api_key=settings.api_key,
         name=settings.name,
         timeout=settings.request_timeout_seconds,
+        registration_file=settings.spool_dir / "registration.json",
     )
     spool = Spool(settings.spool_dir, settings.spool_max_bytes, settings.spool_max_age_seconds)
     return Agent(

@@ -12,7 +12,13 @@ import msgspec
 from fastapi import Request, Response
 from starlette.routing import Route
 
-from watchkeep.agents.auth import AgentAuth, agent_credential, credential_for_agent, limit_agent
+from watchkeep.agents.auth import (
+    AgentAuth,
+    agent_credential,
+    credential_for_agent,
+    limit_agent,
+    registration_proof,
+)
 from watchkeep.agents.ingest import heartbeat, native, push, report
 from watchkeep.agents.ingest.store import IngestAnswer, IngestService, place_in_time
 from watchkeep.agents.ingest.times import parse_ms
@@ -106,8 +112,9 @@ async def agent_heartbeat(uuid: str, request: Request, hub: HubDep) -> Response:
 
 
 @router.post("/api/v1/agents/register", summary="Register an agent (agents-register-push.txt)")
-async def register_agent(body: AgentRegister, _: CanRegisterAgents, hub: HubDep) -> Response:
-    registration = await AgentService(hub).register(body)
+async def register_agent(body: AgentRegister, request: Request, _: CanRegisterAgents, hub: HubDep) -> Response:
+    service = AgentService(hub)
+    registration = await service.register(body, await registration_proof(request, service, body.agent_key))
     return _json(
         {
             "agentId": registration.agent_id,

@@ -81,6 +81,8 @@ class AgentRegister(ApiModel):
     platform: Short | None = None
     endpoint: Endpoint | None = None
     platform_id: PlatformId | None = None
+    # Proof that the caller is the registered agent of this name (beside a Bearer token).
+    agent_key: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 
 class AgentConfigUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=False):

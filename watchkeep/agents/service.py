@@ -186,9 +186,14 @@ class AgentService:
         await self.hub.bus.publish(*events)
         return CreatedAgent(created, token, agent_key)
 
-    async def register(self, body: AgentRegister) -> Registration:
+    async def register(
+        self, body: AgentRegister, proof: tokens.AgentCredential | None, *, trusted: bool = False
+    ) -> Registration:
         """The agent of this name and hostname, created on first registration, and a fresh
-        signed token for it."""
+        signed token for it. An enrolment key only creates agents: registering an existing
+        one again takes `proof` that the caller is that agent (a credential it was issued),
+        so a key that may enrol cannot take over an agent by sending its name. `trusted`: the
+        hub registering its own host, which needs no proof."""
         now = self.clock.now_ms()
         reported = {
             "version": body.version,
@@ -201,6 +206,8 @@ class AgentService:
         async def unit(conn: AsyncConnection) -> tuple[RowMapping, list[Event]]:
             existing = await repo.by_identity(conn, fresh["identity"])
             if existing is not None:
+                if not trusted:
+                    _check_proof(existing, proof)
                 changes = {k: v for k, v in reported.items() if v is not None}
                 if changes:
                     await repo.update_agent(conn, existing["id"], {**changes, "updated_at": now})
@@ -412,14 +419,18 @@ class AgentService:
         await self.store.write(unit)
         return True
 
-    async def credential_for_token(self, presented: str) -> tokens.AgentCredential:
+    async def credential_for_token(self, presented: str, *, allow_expired: bool = False) -> tokens.AgentCredential:
         """The agent a bearer token belongs to. The generation is checked again where the
-        agent's row is read or written, so a rotated or deleted agent's token fails there."""
+        agent's row is read or written, so a rotated or deleted agent's token fails there.
+        `allow_expired`: an expired signed token still names the agent it was issued to,
+        which is what registering again needs to prove."""
+        if not presented.isascii():  # no token has such characters; the comparisons refuse them
+            raise unauthorized("Invalid agent token")
         if presented.startswith(tokens.SIGNED_PREFIX):
             claims = tokens.verify(await self._signing_key(), presented)
             if claims is None:
                 raise unauthorized("Invalid agent token")
-            if claims.expires_ms <= self.clock.now_ms():
+            if not allow_expired and claims.expires_ms <= self.clock.now_ms():
                 raise unauthorized("Agent token expired", hint="Register again to get a new token.")
             return tokens.AgentCredential(claims.agent_id, claims.generation)
         token_hash = tokens.hash_of(presented)
@@ -446,6 +457,20 @@ class AgentService:
         if row is None or int(row["token_generation"]) != credential.generation:
             raise unauthorized("Invalid agent token")
         return self.config_of(row)
+
+
+def _check_proof(existing: RowMapping, proof: tokens.AgentCredential | None) -> None:
+    if proof is None:
+        raise WatchkeepError(
+            ErrorCode.CONFLICT,
+            "An agent with this name and hostname is registered; only that agent may register it again",
+            field="name",
+            hint="Send that agent's token as Authorization: Bearer (the API key in X-API-Key) or its agentKey.",
+        )
+    if proof.agent_id != existing["id"]:
+        raise forbidden_other_agent()
+    if proof.generation != int(existing["token_generation"]):
+        raise unauthorized("Invalid agent token", hint="The agent's token was rotated; use its new credentials.")
 
 
 def forbidden_other_agent() -> WatchkeepError:

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="Log line format: text or json.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted, in bytes (413 above).")
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Time a client has to send a request's whole body, in seconds (408 after)."
+    )
     session_ttl_seconds: int = Field(1_209_600, ge=60, description="Lifetime of a UI login session, in seconds.")
     login_max_failures: int = Field(
         5,

@@ -70,5 +70,14 @@ class FailureCounter:
     def record(self, key: str) -> None:
         self._recent(key).append(self._clock.now_ms())
 
+    def attempt(self, key: str) -> int:
+        """Count an attempt as a failure before it is evaluated; 0 when it may go ahead, else
+        the seconds to wait. Checking and counting in one step (no await between them) keeps
+        concurrent attempts from all passing the check before any of them is counted."""
+        wait = self.blocked_for(key)
+        if not wait:
+            self.record(key)
+        return wait
+
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)

@@ -20,6 +20,11 @@ NonNegative = Annotated[float, Meta(ge=0, le=1e15)]
 Percent = Annotated[float, Meta(ge=0, le=100_000)]  # per-container CPU % exceeds 100 on many cores
 Count = Annotated[float, Meta(ge=0, le=1e15)]
 Port = Annotated[int, Meta(ge=0, le=65535)]
+# Agent-reported text is bounded, so a payload cannot grow a row without limit.
+Name = Annotated[str, Meta(max_length=255)]
+Url = Annotated[str, Meta(max_length=2048)]
+Message = Annotated[str, Meta(max_length=4096)]
+Labels = dict[Name, Annotated[str, Meta(max_length=1024)]]
 # The contract's date-time: RFC 3339 in UTC with a Z suffix.
 DateTime = Annotated[
     str,
@@ -32,7 +37,7 @@ class _Wire(Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=Fa
 
 
 class ServiceStats(_Wire):
-    container_name: str
+    container_name: Name
     cpu_percent: Percent | None = None
     memory_used_mb: NonNegative | None = None
     memory_limit_mb: NonNegative | None = None
@@ -41,76 +46,76 @@ class ServiceStats(_Wire):
     block_read_mb: NonNegative | None = None
     block_write_mb: NonNegative | None = None
     restart_count: Count | None = None
-    state: str | None = None
-    health: str | None = None
+    state: Name | None = None
+    health: Name | None = None
 
 
 class ServiceHealthCheck(_Wire):
-    container_name: str
-    health_check_url: str
+    container_name: Name
+    health_check_url: Url
     success: bool
     status_code: Annotated[int, Meta(ge=0, le=999)] | None = None
     duration_ms: NonNegative | None = None
     checked_at: DateTime | None = None
-    error: str | None = None
+    error: Message | None = None
 
 
 class TcpCheckResult(_Wire):
-    container_name: str
-    host: str
+    container_name: Name
+    host: Name
     port: Port
     success: bool
     duration_ms: NonNegative
-    name: str | None = None
-    error: str | None = None
+    name: Name | None = None
+    error: Message | None = None
 
 
 class CertCheckResult(_Wire):
-    container_name: str
-    host: str
+    container_name: Name
+    host: Name
     port: Port
     success: bool
     duration_ms: NonNegative
-    name: str | None = None
-    expires_at: str | None = None
+    name: Name | None = None
+    expires_at: Name | None = None
     days_until_expiry: Annotated[float, Meta(ge=-1e6, le=1e6)] | None = None
-    issuer: str | None = None
-    subject: str | None = None
-    error: str | None = None
+    issuer: Message | None = None
+    subject: Message | None = None
+    error: Message | None = None
 
 
 class PortMapping(_Wire):
     private_port: Port
-    type: str
+    type: Name
     public_port: Port | None = None
-    ip: str | None = None
+    ip: Name | None = None
 
 
 class Mount(_Wire):
-    source: str
-    destination: str
-    mode: str
-    type: str
+    source: Message
+    destination: Message
+    mode: Name
+    type: Name
 
 
 class Container(_Wire):
-    id: str
-    name: str
-    image: str
-    image_id: str
-    state: str
-    status: str
+    id: Name
+    name: Name
+    image: Url
+    image_id: Name
+    state: Name
+    status: Name
     created: Count
     ports: list[PortMapping] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: Labels = field(default_factory=dict)
     mounts: list[Mount] = field(default_factory=list)
-    network_mode: str | None = None
+    network_mode: Name | None = None
 
 
 class Process(_Wire):
     pid: Count
-    name: str
-    state: str
+    name: Name
+    state: Name
     cpu_percent: Percent
     memory_mb: NonNegative
     threads: Count
@@ -133,11 +138,11 @@ class TopProcesses(_Wire):
 class DiskUsage(_Wire):
     """One filesystem (an extension to the contract's totals; agents may omit it)."""
 
-    mount: str
+    mount: Message
     used_gb: NonNegative
     total_gb: NonNegative
-    device: str | None = None
-    fstype: str | None = None
+    device: Name | None = None
+    fstype: Name | None = None
 
 
 class IngestPayload(_Wire):
@@ -160,7 +165,7 @@ class IngestPayload(_Wire):
     tcp_close_wait: Count | None = None
     tcp_total: Count | None = None
     server_healthy: bool | None = None
-    agent_version: str | None = None
+    agent_version: Name | None = None
     services: list[ServiceStats] = field(default_factory=list)
     service_health_checks: list[ServiceHealthCheck] = field(default_factory=list)
     tcp_check_results: list[TcpCheckResult] = field(default_factory=list)
@@ -174,7 +179,7 @@ class IngestPayload(_Wire):
     network_tx_bytes_per_sec: NonNegative | None = None
     disks: list[DiskUsage] = field(default_factory=list)
     dropped_payloads: Count | None = None
-    collector_errors: dict[str, str] = field(default_factory=dict)
+    collector_errors: dict[Name, Message] = field(default_factory=dict)
 
 
 class CheckTarget(_Wire, omit_defaults=False):
@@ -239,6 +244,8 @@ def decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
     infinities (which some JSON writers emit) are named as the field that holds them."""
     try:
         return decoder.decode(body)
+    except RecursionError:
+        raise PayloadError("Malformed JSON body: nested too deeply", None) from None
     except msgspec.ValidationError as exc:
         text = str(exc)
         match = _PATH.search(text)
@@ -260,7 +267,7 @@ def decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
 def _non_finite_path(body: bytes) -> str | None:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return _find_non_finite(data, "")
 

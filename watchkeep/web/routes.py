@@ -119,13 +119,13 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
         page=int_param(query.get("page"), 1),
     )
     if query.get("fragment") == "monitors":
-        return page(request, "_monitors.html", view=view, path=request.url.path)
+        return page(request, "_monitors.html", view=view, path=request.scope["path"])
     alerts = [AlertOut.of(row) for row in await AlertService(hub).active()] if kind is None else []
     return page(
         request,
         template,
         view=view,
-        path=request.url.path,
+        path=request.scope["path"],
         states=overview.STATES,
         kinds=overview.KINDS,
         alerts=alerts,
@@ -355,7 +355,7 @@ def install_web(app: FastAPI) -> None:
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, WatchkeepError)
-        if not _is_page(request.url.path):
+        if not _is_page(request.scope["path"]):
             response: Response = await api_error(request, exc)  # type: ignore[misc]
             return response
         return page(request, "error.html", status_code=exc.status, error=exc)

@@ -42,7 +42,9 @@ async def signed_in(request: Request, hub: HubDep) -> Principal | None:
 async def current_user(request: Request, hub: HubDep) -> Principal:
     principal = await signed_in(request, hub)
     if principal is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # From the scope: a query string that is not UTF-8 must not fail the redirect.
+        query = request.scope["query_string"].decode("utf-8", "replace")
+        path = request.scope["path"] + (f"?{query}" if query else "")
         raise LoginRequired(path)
     request.state.principal = principal
     return principal

@@ -13,7 +13,7 @@ from msgspec import Meta, Struct, field
 
 from watchkeep.agents.batch import SampleBatch
 from watchkeep.containers.model import ContainerInfo
-from watchkeep.protocol.ingest import DateTime
+from watchkeep.protocol.ingest import DateTime, Name, Url
 from watchkeep.resources.model import ContainerSample
 
 Amount = Annotated[float, Meta(ge=0, le=1e15)]
@@ -22,8 +22,8 @@ Amount = Annotated[float, Meta(ge=0, le=1e15)]
 class PushContainer(Struct, rename="camel", forbid_unknown_fields=False):
     id: Annotated[str, Meta(min_length=1, max_length=128)]
     name: Annotated[str, Meta(min_length=1, max_length=255)]
-    image: str | None = None
-    status: str | None = None
+    image: Url | None = None
+    status: Name | None = None
     cpu_percent: Annotated[float, Meta(ge=0, le=100_000)] | None = None
     memory_mb: Amount | None = field(default=None, name="memoryMB")
     memory_limit_mb: Amount | None = field(default=None, name="memoryLimitMB")

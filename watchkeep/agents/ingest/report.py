@@ -11,7 +11,7 @@ from msgspec import Meta, Struct
 
 from watchkeep.agents.batch import AgentFacts, SampleBatch
 from watchkeep.agents.tokens import AGENT_KEY_PATTERN
-from watchkeep.protocol.ingest import PayloadError
+from watchkeep.protocol.ingest import Message, Name, PayloadError
 from watchkeep.resources.model import DiskSample, HostSample
 
 Percent = Annotated[float, Meta(ge=0, le=100)]
@@ -22,12 +22,15 @@ _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": GIB, "T": 1024**4, "P": 1
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTPE]?)(?:i?B)?\s*$", re.IGNORECASE)
 
 
+Size = Annotated[str, Meta(max_length=64)]
+
+
 class DiskEntry(Struct, forbid_unknown_fields=False):
-    mount: str
+    mount: Message
     usage: Percent
-    size: str
-    used: str
-    avail: str
+    size: Size
+    used: Size
+    avail: Size
 
 
 class Report(Struct, forbid_unknown_fields=False):
@@ -43,9 +46,9 @@ class Report(Struct, forbid_unknown_fields=False):
     load_1m: Load
     load_5m: Load
     load_15m: Load
-    os: str
-    hostname: str
-    kernel: str
+    os: Name
+    hostname: Name
+    kernel: Name
 
 
 decoder = msgspec.json.Decoder(Report)
@@ -56,7 +59,10 @@ def size_bytes(text: str, field: str) -> int:
     match = _SIZE.match(text)
     if match is None:
         raise PayloadError(f'{field}: "{text}" is not a size such as 50G, 512M or 1.5T', field)
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    size = float(match.group(1)) * _UNITS[match.group(2).upper()]
+    if not size <= 2**62:  # also refuses the infinity of a number too long for a float
+        raise PayloadError(f"{field}: a size of at most 4 EiB is expected", field)
+    return int(size)
 
 
 def to_batch(report: Report, at_ms: int) -> SampleBatch:

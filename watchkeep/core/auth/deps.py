@@ -53,7 +53,10 @@ async def authenticate(request: Request, hub: HubDep) -> Principal:
         principal = await service.principal_for_session(session_id)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
-            if not (principal.csrf_token and hmac.compare_digest(sent, principal.csrf_token)):
+            # Compared as bytes: compare_digest refuses str with non-ASCII characters, and a
+            # header is whatever the client sent.
+            expected = (principal.csrf_token or "").encode()
+            if not (expected and hmac.compare_digest(sent.encode(), expected)):
                 raise WatchkeepError(
                     ErrorCode.FORBIDDEN_ROLE,
                     "Missing or wrong CSRF token",

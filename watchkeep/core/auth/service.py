@@ -193,13 +193,12 @@ class AuthService:
         throttle_key = f"{username.lower()}|{client}"
         failures = self.hub.login_failures
         assert failures is not None
-        wait = failures.blocked_for(throttle_key)
+        wait = failures.attempt(throttle_key)
         if wait:
             raise rate_limited(wait, "Too many failed logins; try again later")
         async with self.store.read() as conn:
             user = await repo.user_by_username(conn, username)
         if not await verify_password(user["password_hash"] if user else None, password) or user is None:
-            failures.record(throttle_key)
             raise unauthorized("Wrong username or password")
         failures.clear(throttle_key)
         session_id = secrets.token_urlsafe(32)

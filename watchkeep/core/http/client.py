@@ -35,7 +35,7 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
 
 
 def is_https(request: Request, trusted_proxies: list[str], base_url: str) -> bool:
-    if base_url.startswith("https://") or request.url.scheme == "https":
+    if base_url.startswith("https://") or request.scope.get("scheme") == "https":
         return True
     peer = request.client.host if request.client else ""
     proto = request.headers.get("x-forwarded-proto", "")

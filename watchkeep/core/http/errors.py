@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from watchkeep.core.errors import ErrorCode, WatchkeepError
 from watchkeep.core.logging import request_id_var
@@ -103,14 +104,17 @@ _HTTP_STATUS_CODES: dict[int, ErrorCode] = {
 def _from_http_exception(exc: StarletteHTTPException, request: Request) -> WatchkeepError:
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
-        return WatchkeepError(ErrorCode.NOT_FOUND, f"No route for {request.url.path}", headers=headers)
+        return WatchkeepError(ErrorCode.NOT_FOUND, f"No route for {request.scope['path']}", headers=headers)
     if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
         return WatchkeepError(
             ErrorCode.VALIDATION_ERROR,
-            f"Method {request.method} is not allowed on {request.url.path}",
+            f"Method {request.method} is not allowed on {request.scope['path']}",
             status=405,
             headers=headers,
         )
+    if exc.status_code in (408, 499):
+        return WatchkeepError(ErrorCode.VALIDATION_ERROR, str(exc.detail), status=exc.status_code, headers=headers)
     if exc.status_code == 413:
         return WatchkeepError(
             ErrorCode.VALIDATION_ERROR,
@@ -122,6 +126,21 @@ def _from_http_exception(exc: StarletteHTTPException, request: Request) -> Watch
     code = _HTTP_STATUS_CODES.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
     return WatchkeepError(code, detail, status=exc.status_code, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path. The route that refused the method knows
+    only its own; the path may be served by routes in several routers."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
 
 
 def _json_body_sent_as_something_else(request: Request, errors: Sequence[Any]) -> bool:
@@ -140,7 +159,7 @@ def internal_error() -> WatchkeepError:
 def install_error_handlers(app: FastAPI) -> None:
     async def on_watchkeep_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, WatchkeepError)
-        return render_error(exc, request.url.path)
+        return render_error(exc, request.scope["path"])
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -150,12 +169,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 "The request body must be a JSON object",
                 hint="Send it with the header Content-Type: application/json.",
             )
-            return render_error(error, request.url.path)
-        return render_error(from_validation_errors(exc.errors()), request.url.path)
+            return render_error(error, request.scope["path"])
+        return render_error(from_validation_errors(exc.errors()), request.scope["path"])
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return render_error(_from_http_exception(exc, request), request.url.path)
+        return render_error(_from_http_exception(exc, request), request.scope["path"])
 
     app.add_exception_handler(WatchkeepError, on_watchkeep_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

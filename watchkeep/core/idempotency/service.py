@@ -3,7 +3,9 @@
 The first request with a key claims it (a row), runs, and stores its 2xx response; a replay
 within 24 hours gets that response back with `Idempotent-Replayed: true`. The same key with
 a different body gives IDEMPOTENCY_KEY_REUSED; a replay while the first is still running gets
-CONFLICT. A request that fails releases its key, so writing nothing and retrying works."""
+CONFLICT. A request that fails releases its key, so writing nothing and retrying works.
+Keys are scoped to the authenticated principal (an agent, an API key, a user), not to the
+credential's text: the same key from two principals is two entries."""
 
 from __future__ import annotations
 
@@ -37,12 +39,17 @@ def is_idempotent(endpoint: Callable[..., Any]) -> bool:
     return bool(getattr(endpoint, "__watchkeep_idempotent__", False))
 
 
-def _caller(request: Request) -> str:
-    """The credential the request came with: keys are namespaced per caller."""
-    for header in ("x-api-key", "authorization"):
-        if value := request.headers.get(header):
-            return f"{header}:{value}"
-    return f"cookie:{request.cookies.get('watchkeep_session', '')}"
+CallerOf = Callable[[Request], Awaitable[str | None]]
+
+
+async def _caller(request: Request) -> str | None:
+    """Who is asking, as a stable principal name (`agent:...`, `key:...`, `user:...`), from
+    the resolver the app installs; None for a caller who presented no credential. A
+    credential that fails raises here, before any stored key is looked at."""
+    caller_of: CallerOf | None = getattr(request.app.state, "idempotency_caller", None)
+    if caller_of is None:
+        return None
+    return await caller_of(request)
 
 
 async def run_idempotent(hub: Hub, request: Request, handler: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -51,7 +58,12 @@ async def run_idempotent(hub: Hub, request: Request, handler: Callable[[Request]
         return await handler(request)
     if not 1 <= len(key) <= 255:
         raise validation_error("Idempotency-Key must be 1-255 characters", HEADER)
-    namespace = "\n".join([_caller(request), request.method, request.url.path, key])
+    caller = await _caller(request)
+    if caller is None:
+        # Nobody to scope the key to: the route refuses an anonymous caller itself, and a key
+        # is never looked up for one, so nobody can probe another caller's keys.
+        return await handler(request)
+    namespace = "\n".join([caller, request.method, request.scope["path"], key])
     key_hash = hashlib.sha256(namespace.encode()).hexdigest()
     request_hash = hashlib.sha256(await request.body()).hexdigest()
     now = hub.clock.now_ms()

@@ -62,9 +62,9 @@
       },
       axes: [
         { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid") } },
-        { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid") }, size: 80, values: function (u, vals) {
+        unit ? { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid") }, size: 80, values: function (u, vals) {
           return vals.map(function (v) { return format(unit)(u, v); });
-        } },
+        } } : { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid") }, size: 60 },
       ],
       series: [{}, { label: figure.querySelector("figcaption").textContent, stroke: cssVar("--accent"), width: 2, value: format(unit) }],
     };

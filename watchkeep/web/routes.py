@@ -21,7 +21,7 @@ from watchkeep.core.hub import Hub, HubDep
 from watchkeep.heartbeats.schemas import HeartbeatOut, HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
-from watchkeep.web import overview
+from watchkeep.web import admin, alerting, notifications, overview
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, require_editor, safe_next, see_other
 from watchkeep.web.session import LoginRequired, User, check_csrf, login_url, signed_in
@@ -272,24 +272,6 @@ async def host_page(agent_id: str, request: Request, user: User, hub: HubDep) ->
     )
 
 
-# Alerts
-
-
-@router.get("/alerts")
-async def alerts_page(request: Request, user: User, hub: HubDep) -> Response:
-    alerts = [AlertOut.of(row) for row in await AlertService(hub).active()]
-    template = "_alerts.html" if request.query_params.get("fragment") == "alerts" else "alerts.html"
-    return page(request, template, alerts=alerts)
-
-
-@router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge_alert(alert_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
-    await AlertService(hub).acknowledge(alert_id, user.username)
-    return see_other("/alerts")
-
-
 # Settings
 
 
@@ -327,3 +309,5 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(WatchkeepError, on_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
+    for pages in (alerting.router, notifications.router, admin.router):
+        app.include_router(pages)

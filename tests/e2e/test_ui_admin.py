@@ -84,8 +84,9 @@ def _look(page: Any, name: str) -> None:
     check_accessibility(page)
 
 
-def _failing_heartbeat(serve: ServeProcess) -> None:
-    """A heartbeat that reports a failed run, through the API, as a cron job would."""
+def _failing_heartbeat(serve: ServeProcess) -> str:
+    """A heartbeat that reports a failed run, through the API, as a cron job would; returns
+    its ping URL."""
     with httpx2.Client(base_url=serve.url, timeout=30) as client:
         login = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
         headers = {"X-CSRF-Token": login.json()["csrfToken"]}
@@ -93,7 +94,9 @@ def _failing_heartbeat(serve: ServeProcess) -> None:
             "/api/v1/heartbeats", json={"name": "nightly backup", "periodSeconds": 3600}, headers=headers
         )
         assert created.status_code == 201, created.text
-        assert httpx2.get(created.json()["pingUrl"] + "/fail").text == "OK"
+        ping_url: str = created.json()["pingUrl"]
+        assert httpx2.get(ping_url + "/fail").text == "OK"
+        return ping_url
 
 
 def test_a_silence_is_created_and_ended(browser: Any, serve: ServeProcess) -> None:
@@ -168,7 +171,7 @@ def test_a_webhook_channel_from_its_form_to_a_delivered_alert(
     assert "every alert" in page.locator("ul.rules").inner_text()
     page.locator("#live[data-state=live]").wait_for(timeout=TIMEOUT_MS)
     page.evaluate("window.notReloaded = true")
-    _failing_heartbeat(serve)
+    ping_url = _failing_heartbeat(serve)
     delivered = page.locator("#deliveries tbody tr[data-status=delivered][data-event='alert.fired']")
     delivered.wait_for(timeout=TIMEOUT_MS)
     assert page.evaluate("window.notReloaded") is True
@@ -185,6 +188,17 @@ def test_a_webhook_channel_from_its_form_to_a_delivered_alert(
     page.get_by_role("button", name="1 h").click()
     page.wait_for_url(re.compile(r".*/alerts/[^/]+$"))
     assert page.get_by_text("Snoozed until").is_visible()
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url(re.compile(r".*/alerts/[^/]+$"))
+    assert page.locator("#alert-status").get_attribute("data-status") == "acknowledged"
+    assert "Acknowledged" in page.locator("ol.timeline").inner_text()
+    # It resolves with the next good ping, and the page says so without a reload
+    page.locator("#live[data-state=live]").wait_for(timeout=TIMEOUT_MS)
+    page.evaluate("window.notReloaded = true")
+    assert httpx2.get(ping_url).text == "OK"
+    page.locator("#alert-status[data-status=resolved]").wait_for(timeout=TIMEOUT_MS)
+    assert page.evaluate("window.notReloaded") is True
+    assert "Resolved" in page.locator("ol.timeline").inner_text()
     page.close()
 
 

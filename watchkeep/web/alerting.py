@@ -22,7 +22,7 @@ from watchkeep.notify.schemas import DeliveryOut
 from watchkeep.notify.service import ChannelService, OutboxService
 from watchkeep.web.fields import local_time, matchers_of
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
-from watchkeep.web.responses import require_editor, see_other
+from watchkeep.web.responses import require_editor, safe_next, see_other
 from watchkeep.web.session import User, check_csrf
 from watchkeep.web.templating import page
 
@@ -53,10 +53,11 @@ async def alerts_page(request: Request, user: User, hub: HubDep) -> Response:
 
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge_alert(alert_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
+    form = await form_data(request)
+    check_csrf(request, user, form.get("csrf"))
     require_editor(user)
     await AlertService(hub).acknowledge(alert_id, user.username)
-    return see_other("/alerts")
+    return see_other(safe_next(form.get("next") or "/alerts"))
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,10 @@ async def _alert_page(request: Request, hub: HubDep, alert_id: str, status: int 
     targets = {row["id"]: names.get(row["target_id"], row["target_id"]) for row in rows}
     deliveries = [DeliveryOut.of(row) for row in rows]
     context: dict[str, Any] = {"errors": {}, "values": {}, **extra}
+    template = "_alert.html" if request.query_params.get("fragment") == "alert" else "alert.html"
     return page(
         request,
-        "alert.html",
+        template,
         status,
         alert=alert,
         timeline=_timeline(alert, deliveries, targets),

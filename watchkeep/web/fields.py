@@ -87,7 +87,7 @@ class ConfigField:
         return {
             "lines": "One per line.",
             "headers": "One per line, as Name: value.",
-            "password": "Stored, never shown again; leave as it is to keep it.",
+            "password": "Shown masked once saved; sending the mask back keeps it.",
         }.get(self.kind, "")
 
 

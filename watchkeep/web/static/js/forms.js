@@ -33,6 +33,10 @@
     if (target instanceof HTMLSelectElement && target.hasAttribute("data-autosubmit") && target.form) target.form.submit();
   });
 
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target instanceof Element) localTimes(event.target);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     fillOffsets();
     localTimes(document);

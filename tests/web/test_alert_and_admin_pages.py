@@ -48,12 +48,18 @@ async def test_every_page_renders_for_an_admin_and_admin_pages_refuse_others(hub
 
 
 async def test_a_viewer_cannot_create_a_channel(hub: RunningHub) -> None:
+    channel_id = await create_channel(hub, "slack", {"url": "https://hooks.example.com/x"})
     viewer, csrf = await signed_in(hub, "vera", "viewer")
+    # The page offers a viewer no button that would only be refused
+    shown = (await viewer.get(f"/channels/{channel_id}")).text
+    assert "hooks.example.com" in shown
+    assert "/test" not in shown and "Add rule" not in shown and "Delete this channel" not in shown
+    assert "New channel" not in (await viewer.get("/channels")).text
     form = {"csrf": csrf, "type": "slack", "name": "ops", "config.url": "https://hooks.example.com/x"}
     response = await viewer.post("/channels/new", data=form)
     assert response.status_code == 403
     assert "may not change" in response.text
-    assert (await hub.admin.get("/api/v1/channels")).json() == []
+    assert [c["id"] for c in (await hub.admin.get("/api/v1/channels")).json()] == [channel_id]
 
 
 async def test_a_post_without_the_csrf_token_is_refused_and_writes_nothing(hub: RunningHub) -> None:

@@ -9,10 +9,12 @@ import httpx2
 import pytest
 
 from tests.support.alerting import agent_offline, create_channel, deliver, only_alert
+from tests.support.events import record
 from tests.support.hub import ADMIN_PASSWORD, RunningHub
 from tests.support.receiver import Receiver
 from watchkeep.core.auth.cookies import CSRF_COOKIE
 from watchkeep.core.auth.service import AuthService
+from watchkeep.core.events import AgentOffline, AgentOnline
 
 
 async def signed_in(hub: RunningHub, username: str = "admin", role: str = "admin") -> tuple[httpx2.AsyncClient, str]:
@@ -193,3 +195,22 @@ async def test_users_are_created_given_a_role_and_the_last_admin_is_kept(hub: Ru
     assert "last admin" in kept.text
     assert (await admin.post(f"/settings/users/{users['sam']['id']}/delete", data={"csrf": csrf})).status_code == 303
     assert "sam" not in {u["username"] for u in (await hub.admin.get("/api/v1/users")).json()}
+
+
+async def test_the_history_pages_through_resolved_alerts(hub: RunningHub) -> None:
+    now = hub.hub.clock.now_ms()
+    agents = [(f"agt_{n:02d}", f"web-{n:02d}") for n in range(27)]
+    await record(hub, *(AgentOffline(agent_id=a, name=name, last_seen_ms=None, at_ms=now) for a, name in agents))
+    await record(hub, *(AgentOnline(agent_id=a, name=name, last_seen_ms=None, at_ms=now) for a, name in agents))
+    admin, _ = await signed_in(hub)
+    first = (await admin.get("/alerts")).text
+    assert first.count('data-status="resolved"') == 25
+    older = re.search(r'href="/alerts\?cursor=([^"#]+)#history-title" rel="next"', first)
+    assert older is not None
+    second = (await admin.get(f"/alerts?cursor={older.group(1)}")).text
+    assert second.count('data-status="resolved"') == 2
+    assert 'rel="next"' not in second
+    shown = set(re.findall(r"web-\d\d", first + second))
+    assert shown == {name for _, name in agents}
+    # A cursor this page did not make is the first page, not an error
+    assert (await admin.get("/alerts?cursor=%%%")).status_code == 200

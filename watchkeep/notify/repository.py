@@ -141,6 +141,16 @@ async def list_deliveries(conn: AsyncConnection, target_kind: str, target_id: st
     return list((await conn.execute(query)).mappings())
 
 
+async def deliveries_for_alert(conn: AsyncConnection, alert_id: str, limit: int) -> list[RowMapping]:
+    query = (
+        select(outbox)
+        .where(outbox.c.alert_id == alert_id)
+        .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).mappings())
+
+
 async def cancel_pending(conn: AsyncConnection, target_kind: str, target_id: str, reason: str) -> int:
     query = (
         update(outbox)

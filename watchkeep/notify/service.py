@@ -208,6 +208,11 @@ class OutboxService:
         async with self.hub.store.read() as conn:
             return await repo.list_deliveries(conn, target_kind, target_id, limit)
 
+    async def for_alert(self, alert_id: str, limit: int) -> list[RowMapping]:
+        """The messages sent (or being sent) about one alert, newest first."""
+        async with self.hub.store.read() as conn:
+            return await repo.deliveries_for_alert(conn, alert_id, limit)
+
 
 async def send_to_channel(channel: Channel, message: Message, ctx: SendContext) -> DeliveryResult:
     """Send `message` to `channel`. A stored config that is no longer valid (stored before a

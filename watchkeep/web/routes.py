@@ -25,7 +25,7 @@ from watchkeep.heartbeats.schemas import HeartbeatOut, HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
 from watchkeep.runtime.service import runtime_status
-from watchkeep.web import overview
+from watchkeep.web import admin, alerting, notifications, overview
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, require_editor, safe_next, see_other
 from watchkeep.web.session import LoginRequired, User, check_csrf, login_url, may, signed_in
@@ -302,24 +302,6 @@ async def host_token(agent_id: str, request: Request, user: User, hub: HubDep) -
     return page(request, "_host_token.html", agent_id=agent_id, token=rotated.token, hub_url=hub.settings.base_url)
 
 
-# Alerts
-
-
-@router.get("/alerts")
-async def alerts_page(request: Request, user: User, hub: HubDep) -> Response:
-    alerts = [AlertOut.of(row) for row in await AlertService(hub).active()]
-    template = "_alerts.html" if request.query_params.get("fragment") == "alerts" else "alerts.html"
-    return page(request, template, alerts=alerts)
-
-
-@router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge_alert(alert_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
-    await AlertService(hub).acknowledge(alert_id, user.username)
-    return see_other("/alerts")
-
-
 # Settings
 
 
@@ -364,3 +346,5 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(WatchkeepError, on_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
+    for pages in (alerting.router, notifications.router, admin.router):
+        app.include_router(pages)

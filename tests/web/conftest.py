@@ -1,0 +1,3 @@
+from tests.support.alerting import hub, receiver
+
+__all__ = ["hub", "receiver"]

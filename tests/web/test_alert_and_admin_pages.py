@@ -60,7 +60,7 @@ async def test_a_viewer_cannot_create_a_channel(hub: RunningHub) -> None:
     form = {"csrf": csrf, "type": "slack", "name": "ops", "config.url": "https://hooks.example.com/x"}
     response = await viewer.post("/channels/new", data=form)
     assert response.status_code == 403
-    assert "may not change" in response.text
+    assert "may not do this" in response.text
     assert [c["id"] for c in (await hub.admin.get("/api/v1/channels")).json()] == [channel_id]
 
 

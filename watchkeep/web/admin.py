@@ -8,25 +8,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchkeep.core.auth.model import Principal, Role, Scope
+from watchkeep.core.auth.model import Role, Scope
 from watchkeep.core.auth.schemas import KeyCreate, KeyOut, UserCreate, UserOut, UserUpdate
 from watchkeep.core.auth.service import AuthService
-from watchkeep.core.errors import ErrorCode, WatchkeepError
+from watchkeep.core.errors import WatchkeepError
 from watchkeep.core.hub import Hub, HubDep
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, validated
 from watchkeep.web.responses import see_other
-from watchkeep.web.session import User, check_csrf, may
+from watchkeep.web.session import AdminChange, AdminUser
 from watchkeep.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
 ROLES = [role.value for role in Role]
 SCOPES = [scope.value for scope in Scope]
-
-
-def require_admin(user: Principal) -> None:
-    if not may(user, Role.ADMIN):
-        raise WatchkeepError(ErrorCode.FORBIDDEN_ROLE, "Only an admin may do this")
 
 
 # Users
@@ -39,16 +34,13 @@ async def _users_page(request: Request, hub: Hub, status: int = 200, **extra: An
 
 
 @router.get("/settings/users")
-async def users_page(request: Request, user: User, hub: HubDep) -> Response:
-    require_admin(user)
+async def users_page(request: Request, user: AdminUser, hub: HubDep) -> Response:
     return await _users_page(request, hub)
 
 
 @router.post("/settings/users")
-async def create_user(request: Request, user: User, hub: HubDep) -> Response:
+async def create_user(request: Request, user: AdminChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_admin(user)
     fields = {key: form.get(key, "") for key in ("username", "password", "role")}
     try:
         body = validated(UserCreate, fields)
@@ -61,10 +53,8 @@ async def create_user(request: Request, user: User, hub: HubDep) -> Response:
 
 
 @router.post("/settings/users/{user_id}/role")
-async def change_role(user_id: str, request: Request, user: User, hub: HubDep) -> Response:
+async def change_role(user_id: str, request: Request, user: AdminChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_admin(user)
     try:
         body = validated(UserUpdate, {"role": form.get("role", "")})
         await AuthService(hub).update_user(user_id, role=body.role)
@@ -76,9 +66,7 @@ async def change_role(user_id: str, request: Request, user: User, hub: HubDep) -
 
 
 @router.post("/settings/users/{user_id}/delete")
-async def delete_user(user_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_admin(user)
+async def delete_user(user_id: str, request: Request, user: AdminChange, hub: HubDep) -> Response:
     try:
         await AuthService(hub).delete_user(user_id)
     except WatchkeepError as exc:
@@ -96,16 +84,13 @@ async def _keys_page(request: Request, hub: Hub, status: int = 200, **extra: Any
 
 
 @router.get("/settings/keys")
-async def keys_page(request: Request, user: User, hub: HubDep) -> Response:
-    require_admin(user)
+async def keys_page(request: Request, user: AdminUser, hub: HubDep) -> Response:
     return await _keys_page(request, hub)
 
 
 @router.post("/settings/keys")
-async def create_key(request: Request, user: User, hub: HubDep) -> Response:
+async def create_key(request: Request, user: AdminChange, hub: HubDep) -> Response:
     form = await request.form()
-    check_csrf(request, user, str(form.get("csrf") or ""))
-    require_admin(user)
     scopes = [str(value) for value in form.getlist("scopes")]
     values = {"name": str(form.get("name") or ""), "scopes": scopes}
     try:
@@ -122,8 +107,6 @@ async def create_key(request: Request, user: User, hub: HubDep) -> Response:
 
 
 @router.post("/settings/keys/{key_id}/revoke")
-async def revoke_key(key_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_admin(user)
+async def revoke_key(key_id: str, request: Request, user: AdminChange, hub: HubDep) -> Response:
     await AuthService(hub).revoke_key(key_id)
     return see_other("/settings/keys")

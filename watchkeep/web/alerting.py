@@ -22,8 +22,8 @@ from watchkeep.notify.schemas import DeliveryOut
 from watchkeep.notify.service import ChannelService, OutboxService
 from watchkeep.web.fields import local_time, matchers_of
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
-from watchkeep.web.responses import require_editor, safe_next, see_other
-from watchkeep.web.session import User, check_csrf
+from watchkeep.web.responses import safe_next, see_other
+from watchkeep.web.session import EditorChange, User
 from watchkeep.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -52,10 +52,8 @@ async def alerts_page(request: Request, user: User, hub: HubDep) -> Response:
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge_alert(alert_id: str, request: Request, user: User, hub: HubDep) -> Response:
+async def acknowledge_alert(alert_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     await AlertService(hub).acknowledge(alert_id, user.username)
     return see_other(safe_next(form.get("next") or "/alerts"))
 
@@ -117,10 +115,8 @@ async def alert_page(alert_id: str, request: Request, user: User, hub: HubDep) -
 
 
 @router.post("/alerts/{alert_id}/snooze")
-async def snooze_alert(alert_id: str, request: Request, user: User, hub: HubDep) -> Response:
+async def snooze_alert(alert_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     fields = {"until": local_time(form, "until"), "durationSeconds": text(form, "durationSeconds")}
     try:
         body = validated(SnoozeIn, {k: v for k, v in fields.items() if v is not None})
@@ -151,10 +147,8 @@ async def silences_page(request: Request, user: User, hub: HubDep) -> Response:
 
 
 @router.post("/silences")
-async def create_silence(request: Request, user: User, hub: HubDep) -> Response:
+async def create_silence(request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     fields: dict[str, Any] = {
         "matchers": matchers_of(form),
         "startsAt": local_time(form, "startsAt"),
@@ -173,9 +167,7 @@ async def create_silence(request: Request, user: User, hub: HubDep) -> Response:
 
 
 @router.post("/silences/{silence_id}/end")
-async def end_silence(silence_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
+async def end_silence(silence_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     await SilenceService(hub).end(silence_id)
     return see_other("/silences")
 
@@ -196,10 +188,8 @@ async def maintenance_page(request: Request, user: User, hub: HubDep) -> Respons
 
 
 @router.post("/maintenance")
-async def create_window(request: Request, user: User, hub: HubDep) -> Response:
+async def create_window(request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     fields: dict[str, Any] = {
         "name": form.get("name", ""),
         "matchers": matchers_of(form),
@@ -221,8 +211,6 @@ async def create_window(request: Request, user: User, hub: HubDep) -> Response:
 
 
 @router.post("/maintenance/{window_id}/delete")
-async def delete_window(window_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
+async def delete_window(window_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     await MaintenanceService(hub).delete(window_id)
     return see_other("/maintenance")

@@ -15,11 +15,10 @@ from watchkeep.core.hub import Hub, HubDep
 from watchkeep.notify.channels import CHANNEL_TYPES, channel_module
 from watchkeep.notify.schemas import ChannelIn, ChannelOut, DeliveryOut, RuleIn, TestOut
 from watchkeep.notify.service import ChannelService
-from watchkeep.web.admin import require_admin
 from watchkeep.web.fields import ConfigField, config_fields, config_of, config_values, lines, matchers_of
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
-from watchkeep.web.responses import require_editor, see_other
-from watchkeep.web.session import User, check_csrf
+from watchkeep.web.responses import see_other
+from watchkeep.web.session import AdminChange, EditorChange, User
 from watchkeep.web.templating import page
 from watchkeep.webhooks.schemas import WebhookIn, WebhookOut
 from watchkeep.webhooks.service import WebhookService
@@ -82,10 +81,8 @@ async def new_channel_page(request: Request, user: User) -> Response:
 
 
 @router.post("/channels/new")
-async def create_channel(request: Request, user: User, hub: HubDep) -> Response:
+async def create_channel(request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     kind = form.get("type") or ""
     try:
         created = _out(await ChannelService(hub).create(_channel_body(form, kind)))
@@ -130,10 +127,8 @@ async def channel_page(channel_id: str, request: Request, user: User, hub: HubDe
 
 
 @router.post("/channels/{channel_id}")
-async def update_channel(channel_id: str, request: Request, user: User, hub: HubDep) -> Response:
+async def update_channel(channel_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     current = _out(await ChannelService(hub).get(channel_id))
     try:
         await ChannelService(hub).update(channel_id, _channel_body(form, current.type))
@@ -145,9 +140,7 @@ async def update_channel(channel_id: str, request: Request, user: User, hub: Hub
 
 
 @router.post("/channels/{channel_id}/test")
-async def test_channel(channel_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
+async def test_channel(channel_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     delivery_id, result = await ChannelService(hub).send_test(channel_id, request.app.state.notify.http)
     test = TestOut(
         ok=result.ok,
@@ -160,18 +153,14 @@ async def test_channel(channel_id: str, request: Request, user: User, hub: HubDe
 
 
 @router.post("/channels/{channel_id}/delete")
-async def delete_channel(channel_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
+async def delete_channel(channel_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     await ChannelService(hub).delete(channel_id)
     return see_other("/channels")
 
 
 @router.post("/channels/{channel_id}/rules")
-async def create_rule(channel_id: str, request: Request, user: User, hub: HubDep) -> Response:
+async def create_rule(channel_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     fields: dict[str, Any] = {
         "matchers": matchers_of(form),
         "repeatIntervalSeconds": text(form, "repeatIntervalSeconds"),
@@ -188,9 +177,7 @@ async def create_rule(channel_id: str, request: Request, user: User, hub: HubDep
 
 
 @router.post("/channels/{channel_id}/rules/{rule_id}/delete")
-async def delete_rule(channel_id: str, rule_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
+async def delete_rule(channel_id: str, rule_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     await ChannelService(hub).delete_rule(channel_id, rule_id)
     return see_other(f"/channels/{channel_id}#rules")
 
@@ -210,10 +197,8 @@ async def webhooks_page(request: Request, user: User, hub: HubDep) -> Response:
 
 
 @router.post("/webhooks")
-async def create_webhook(request: Request, user: User, hub: HubDep) -> Response:
+async def create_webhook(request: Request, user: AdminChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_admin(user)
     fields: dict[str, Any] = {
         "name": form.get("name", ""),
         "url": form.get("url", ""),
@@ -246,9 +231,7 @@ async def webhook_page(webhook_id: str, request: Request, user: User, hub: HubDe
 
 
 @router.post("/webhooks/{webhook_id}/test")
-async def test_webhook(webhook_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_admin(user)
+async def test_webhook(webhook_id: str, request: Request, user: AdminChange, hub: HubDep) -> Response:
     delivery_id = await WebhookService(hub).enqueue_test(webhook_id)
     row = await request.app.state.notify.worker.deliver_now(delivery_id)
     ok = row is not None and row["status"] == "delivered"
@@ -262,8 +245,6 @@ async def test_webhook(webhook_id: str, request: Request, user: User, hub: HubDe
 
 
 @router.post("/webhooks/{webhook_id}/delete")
-async def delete_webhook(webhook_id: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_admin(user)
+async def delete_webhook(webhook_id: str, request: Request, user: AdminChange, hub: HubDep) -> Response:
     await WebhookService(hub).delete(webhook_id)
     return see_other("/webhooks")

@@ -1,13 +1,9 @@
-"""What every page module shares: redirects after a post, safe `next` paths, the role check
-for changes, and query parameters read leniently (a bad page number is page 1)."""
+"""What every page module shares: redirects after a post, safe `next` paths, and query
+parameters read leniently (a bad page number is page 1)."""
 
 from __future__ import annotations
 
 from fastapi.responses import RedirectResponse
-
-from watchkeep.core.auth.model import Principal, Role
-from watchkeep.core.errors import ErrorCode, WatchkeepError
-from watchkeep.web.session import may
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -26,8 +22,3 @@ def int_param(value: str | None, default: int) -> int:
         return int(value) if value else default
     except ValueError:
         return default
-
-
-def require_editor(user: Principal) -> None:
-    if not may(user, Role.EDITOR):
-        raise WatchkeepError(ErrorCode.FORBIDDEN_ROLE, "Your role may not change this")

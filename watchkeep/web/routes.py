@@ -14,7 +14,6 @@ from watchkeep.agents.service import AgentService
 from watchkeep.alerts.schemas import AlertOut
 from watchkeep.alerts.service import AlertService
 from watchkeep.core.auth.cookies import SESSION_COOKIE, clear_session, set_session
-from watchkeep.core.auth.model import Role
 from watchkeep.core.auth.service import AuthService
 from watchkeep.core.errors import ErrorCode, WatchkeepError
 from watchkeep.core.health import CAPABILITIES, EDITION
@@ -27,8 +26,8 @@ from watchkeep.resources.service import ResourceService
 from watchkeep.runtime.service import runtime_status
 from watchkeep.web import admin, alerting, notifications, overview
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
-from watchkeep.web.responses import int_param, require_editor, safe_next, see_other
-from watchkeep.web.session import LoginRequired, User, check_csrf, login_url, may, signed_in
+from watchkeep.web.responses import int_param, safe_next, see_other
+from watchkeep.web.session import AdminChange, AnyChange, EditorChange, LoginRequired, User, login_url, signed_in
 from watchkeep.web.templating import STATIC, page
 
 router = APIRouter(include_in_schema=False)
@@ -76,8 +75,7 @@ async def login(request: Request, hub: HubDep) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
+async def logout(request: Request, user: AnyChange, hub: HubDep) -> Response:
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         await AuthService(hub).logout(session_id)
@@ -92,9 +90,8 @@ async def account_page(request: Request, user: User) -> Response:
 
 
 @router.post("/account/password")
-async def change_password(request: Request, user: User, hub: HubDep) -> Response:
+async def change_password(request: Request, user: AnyChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
     try:
         await AuthService(hub).change_own_password(
             user.user_id, form.get("currentPassword", ""), form.get("newPassword", "")
@@ -179,10 +176,8 @@ async def new_heartbeat_page(request: Request, user: User) -> Response:
 
 
 @router.post("/heartbeats/new")
-async def create_heartbeat(request: Request, user: User, hub: HubDep) -> Response:
+async def create_heartbeat(request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     try:
         body = validated(HeartbeatWrite, _heartbeat_fields(form))
         created = await HeartbeatService(hub).create(body.to_row())
@@ -236,10 +231,8 @@ async def edit_heartbeat_page(heartbeat_id: str, request: Request, user: User, h
 
 
 @router.post("/heartbeats/{heartbeat_id}/edit")
-async def edit_heartbeat(heartbeat_id: str, request: Request, user: User, hub: HubDep) -> Response:
+async def edit_heartbeat(heartbeat_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
     form = await form_data(request)
-    check_csrf(request, user, form.get("csrf"))
-    require_editor(user)
     monitor = await _monitor(hub, heartbeat_id)
     try:
         body = validated(HeartbeatWrite, _heartbeat_fields(form))
@@ -252,9 +245,9 @@ async def edit_heartbeat(heartbeat_id: str, request: Request, user: User, hub: H
 
 
 @router.post("/heartbeats/{heartbeat_id}/{action}")
-async def heartbeat_action(heartbeat_id: str, action: str, request: Request, user: User, hub: HubDep) -> Response:
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    require_editor(user)
+async def heartbeat_action(
+    heartbeat_id: str, action: str, request: Request, user: EditorChange, hub: HubDep
+) -> Response:
     service = HeartbeatService(hub)
     if action == "pause":
         await service.pause(heartbeat_id)
@@ -293,11 +286,8 @@ async def host_page(agent_id: str, request: Request, user: User, hub: HubDep) ->
 
 
 @router.post("/hosts/{agent_id}/token")
-async def host_token(agent_id: str, request: Request, user: User, hub: HubDep) -> Response:
+async def host_token(agent_id: str, request: Request, user: AdminChange, hub: HubDep) -> Response:
     """A new token for the host's agent, shown once with the commands that use it."""
-    check_csrf(request, user, (await form_data(request)).get("csrf"))
-    if not may(user, Role.ADMIN):
-        raise WatchkeepError(ErrorCode.FORBIDDEN_ROLE, "Only an admin may issue an agent token")
     rotated = await AgentService(hub).rotate(agent_id)
     return page(request, "_host_token.html", agent_id=agent_id, token=rotated.token, hub_url=hub.settings.base_url)
 

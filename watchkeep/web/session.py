@@ -63,3 +63,40 @@ def check_csrf(request: Request, principal: Principal, form_token: str | None) -
 
 def may(principal: Principal, role: Role) -> bool:
     return ROLE_RANK[principal.role] >= ROLE_RANK[role]
+
+
+def _require(principal: Principal, role: Role) -> Principal:
+    if not may(principal, role):
+        raise WatchkeepError(ErrorCode.FORBIDDEN_ROLE, f"Your role may not do this; it needs {role.value!r}")
+    return principal
+
+
+async def _admin_user(user: User) -> Principal:
+    return _require(user, Role.ADMIN)
+
+
+# A page only an admin may see
+AdminUser = Annotated[Principal, Depends(_admin_user)]
+
+
+async def _any_change(request: Request, user: User) -> Principal:
+    """A signed-in user posting a change: its form (or header) carries the session's CSRF
+    token. Every page route that changes something takes one of the `...Change` users."""
+    token = (await request.form()).get("csrf")
+    check_csrf(request, user, token if isinstance(token, str) else None)
+    return user
+
+
+AnyChange = Annotated[Principal, Depends(_any_change)]
+
+
+async def _editor_change(user: AnyChange) -> Principal:
+    return _require(user, Role.EDITOR)
+
+
+async def _admin_change(user: AnyChange) -> Principal:
+    return _require(user, Role.ADMIN)
+
+
+EditorChange = Annotated[Principal, Depends(_editor_change)]
+AdminChange = Annotated[Principal, Depends(_admin_change)]

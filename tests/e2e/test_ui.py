@@ -48,7 +48,7 @@ async def test_a_heartbeat_from_the_form_to_an_acknowledged_alert(browser: Any, 
     await page.get_by_label("Period (seconds)").fill("30")
     await page.get_by_role("button", name="Create").click()
     # The API's error, next to its field
-    error = page.locator("#e-periodSeconds")
+    error = page.locator("#e-f-periodSeconds")
     assert "greater than or equal to 60" in await error.inner_text()
     assert await page.get_by_label("Period (seconds)").get_attribute("aria-invalid") == "true"
     await check_accessibility(page)

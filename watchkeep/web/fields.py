@@ -162,11 +162,9 @@ def config_values(config: dict[str, Any], fields: list[ConfigField]) -> dict[str
     values: dict[str, Any] = {}
     for spec in fields:
         value = config.get(spec.name, spec.default)
-        if isinstance(value, str):
-            pass
-        elif spec.kind == "lines":
+        if spec.kind == "lines" and not isinstance(value, str):
             value = "\n".join(value or [])
-        elif spec.kind == "headers":
+        elif spec.kind == "headers" and not isinstance(value, str):
             value = "\n".join(f"{k}: {v}" for k, v in (value or {}).items())
         values[spec.form_name] = value
     return values

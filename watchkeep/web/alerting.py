@@ -41,12 +41,9 @@ async def alerts_page(request: Request, user: User, hub: HubDep) -> Response:
     if request.query_params.get("fragment") == "alerts":
         return page(request, "_alerts.html", alerts=alerts)
     cursor = request.query_params.get("cursor") or None
-    try:
-        rows, next_cursor = await AlertService(hub).search(
-            filters={}, status="resolved", since_ms=None, until_ms=None, cursor=cursor, limit=HISTORY_PAGE
-        )
-    except WatchkeepError:
-        rows, next_cursor = [], None
+    rows, next_cursor = await AlertService(hub).search(
+        filters={}, status="resolved", since_ms=None, until_ms=None, cursor=cursor, limit=HISTORY_PAGE
+    )
     history = [AlertOut.of(row) for row in rows]
     return page(request, "alerts.html", alerts=alerts, history=history, cursor=cursor, next_cursor=next_cursor)
 

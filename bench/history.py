@@ -30,7 +30,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from watchkeep.core.clock import FrozenClock, to_ms
+from watchkeep.core.clock import FrozenClock
 from watchkeep.core.config import Settings
 from watchkeep.core.db import Store
 from watchkeep.core.db.migrate import migrate

@@ -138,7 +138,9 @@ async def test_retention_deletes_what_is_due_and_nothing_not_rolled_up(
             return [to_ms(w) for w in whens]
 
         clock.set(at(hours=2))
-        await rollup_step(hub)  # minutes up to 01:59, hours up to 01:00
+        await rollup_step(hub)  # minutes before 01:59 (that one waits for late payloads), hours before 01:00
+        async with hub.store.read() as conn:
+            assert await repo.marks(conn) == {"minute": to_ms(at(hours=1, minutes=59)), "hour": to_ms(at(hours=1))}
         clock.set(at(hours=6))
         await retention_step(hub)  # raw due before 05:00, but only rolled up before 01:59
         assert await _times(hub, host_samples) == ms(*sampled[8:])

@@ -11,7 +11,6 @@ stays in the raw tier only. An hour is complete once the minute tier's watermark
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -92,25 +91,45 @@ def container_rollup_rows(
     return rows
 
 
-async def _roll_minutes(conn: AsyncConnection, now_ms: int) -> bool:
-    """One write unit of the minute tier; True when complete minutes remain after it."""
-    complete = _floor(now_ms - MINUTE_LAG_MS, MINUTE_MS)
+async def _start_minutes(conn: AsyncConnection, complete: int) -> int:
+    """The minute tier's watermark; a first one where the raw samples begin."""
     mark = await repo.lock_mark(conn, MINUTE)
     if mark is None:
         first = await repo.earliest_raw(conn)
         await repo.init_mark(conn, MINUTE, min(complete, _floor(first, MINUTE_MS)) if first is not None else complete)
         mark = await repo.lock_mark(conn, MINUTE)
         assert mark is not None
+    return mark
+
+
+async def _roll_minutes(hub: Hub, now_ms: int) -> bool:
+    """One batch of the minute tier; True when complete minutes remain after it. The
+    container samples are read and summed before the write unit, which keeps the writer free
+    meanwhile; the unit writes only if the watermark is still where the batch began."""
+    complete = _floor(now_ms - MINUTE_LAG_MS, MINUTE_MS)
+
+    async def start(conn: AsyncConnection) -> int:
+        return await _start_minutes(conn, complete)
+
+    mark = await hub.store.write(start)
     until = min(complete, mark + MINUTE_BATCH_MS)
     if until <= mark:
         return False
+    async with hub.store.read() as conn:
+        sets = await repo.container_sets_between(conn, mark, until)
+        series = await repo.container_series(conn) if sets else {}
+    rows = container_rollup_rows(sets, series, MINUTE_MS)
     host, container = TIERS[MINUTE]
-    await repo.roll_up_host_samples(conn, host, mark, until, MINUTE_MS)
-    sets = await repo.container_sets_between(conn, mark, until)
-    rows = container_rollup_rows(sets, await repo.container_series(conn), MINUTE_MS) if sets else []
-    await repo.replace_container_rollups(conn, container, mark, until, rows)
-    await repo.set_mark(conn, MINUTE, until)
-    return until < complete
+
+    async def write(conn: AsyncConnection) -> bool:
+        if await repo.lock_mark(conn, MINUTE) != mark:
+            return True  # another replica rolled this batch up meanwhile
+        await repo.roll_up_host_samples(conn, host, mark, until, MINUTE_MS)
+        await repo.replace_container_rollups(conn, container, mark, until, rows)
+        await repo.set_mark(conn, MINUTE, until)
+        return until < complete
+
+    return await hub.store.write(write)
 
 
 async def _roll_hours(conn: AsyncConnection) -> bool:
@@ -135,29 +154,17 @@ async def _roll_hours(conn: AsyncConnection) -> bool:
 
 
 async def rollup_step(hub: Hub) -> bool:
-    """Roll up what is complete, up to UNITS_PER_TURN write units; True when work was left."""
-    units = 0
-    for roll in (_minutes_unit(hub), _hours_unit):
-        while units < UNITS_PER_TURN:
-            units += 1
-            if not await hub.store.write(roll):
-                break
-        else:
-            return True
-    return False
-
-
-def _minutes_unit(hub: Hub) -> Callable[[AsyncConnection], Any]:
+    """Roll up what is complete, in at most UNITS_PER_TURN batches; True when work was left."""
     now = hub.clock.now_ms()
-
-    async def unit(conn: AsyncConnection) -> bool:
-        return await _roll_minutes(conn, now)
-
-    return unit
-
-
-async def _hours_unit(conn: AsyncConnection) -> bool:
-    return await _roll_hours(conn)
+    for _ in range(UNITS_PER_TURN):
+        if not await _roll_minutes(hub, now):
+            break
+    else:
+        return True
+    for _ in range(UNITS_PER_TURN):
+        if not await hub.store.write(_roll_hours):
+            return False
+    return True
 
 
 async def retention_step(hub: Hub) -> bool:

@@ -4,6 +4,7 @@ retention deletes each tier past its retention but never what the next tier does
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -178,3 +179,26 @@ async def test_retention_deletes_what_is_due_and_nothing_not_rolled_up(
                 "minute": to_ms(at(days=1, hours=2, minutes=59)),
                 "hour": to_ms(at(days=1, hours=2)),
             }
+
+
+async def test_the_hubs_claimed_loop_rolls_up_what_is_complete(
+    database_url: str, settings_for: Callable[..., Settings], start_hub: StartHub
+) -> None:
+    clock = FrozenClock(T0)
+    async with bare_hub(database_url, settings_for(database_url), clock) as hub:
+
+        async def unit(conn: Any) -> None:
+            for seconds in (0, 15, 75):
+                host, containers = HostSample(cpu_percent=1.0), [ContainerSample(name="api", cpu_percent=2.0)]
+                await record(conn, "agent-1", to_ms(at(seconds=seconds)), host, containers, None)
+
+        await hub.store.write(unit)
+    clock.set(at(minutes=3))
+    async with start_hub(clock=clock) as running:
+        # The job's first turn runs as the hub starts; wait for it, with a bound.
+        async with asyncio.timeout(15):
+            while await _times(running.hub, container_rollups_minute) != [to_ms(at()), to_ms(at(minutes=1))]:
+                await asyncio.sleep(0.01)
+        assert await _times(running.hub, host_rollups_minute) == [to_ms(at()), to_ms(at(minutes=1))]
+        async with running.hub.store.read() as conn:
+            assert (await repo.marks(conn))["minute"] == to_ms(at(minutes=2))

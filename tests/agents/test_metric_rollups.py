@@ -30,6 +30,7 @@ from watchkeep.resources.tables import (
     host_rollups_hour,
     host_rollups_minute,
     host_samples,
+    metric_series,
 )
 
 StartHub = Callable[..., AbstractAsyncContextManager[RunningHub]]
@@ -202,3 +203,31 @@ async def test_the_hubs_claimed_loop_rolls_up_what_is_complete(
         assert await _times(running.hub, host_rollups_minute) == [to_ms(at()), to_ms(at(minutes=1))]
         async with running.hub.store.read() as conn:
             assert (await repo.marks(conn))["minute"] == to_ms(at(minutes=2))
+
+
+async def test_deleting_an_agent_deletes_its_rollups(start_hub: StartHub, clock: FrozenClock) -> None:
+    clock.set(T0)
+    async with start_hub(clock=clock) as running:
+        doomed, kept = await create_agent(running, "doomed"), await create_agent(running, "kept")
+        for agent in (doomed, kept):
+            body = {"cpuPercent": 5, "services": [{"containerName": "api", "cpuPercent": 1}]}
+            response = await running.client().post("/api/metrics/ingest", json=body, headers=bearer(agent["token"]))
+            assert response.status_code == 200
+        clock.set(at(hours=2))
+        await rollup_step(running.hub)
+
+        async def series_with_rollups() -> dict[str, set[int]]:
+            found: dict[str, set[int]] = {}
+            async with running.hub.store.read() as conn:
+                for table in (host_rollups_minute, host_rollups_hour, container_rollups_minute, container_rollups_hour):
+                    found[table.name] = set((await conn.execute(select(table.c.series_id))).scalars())
+            return found
+
+        before = await series_with_rollups()
+        assert all(len(ids) == 2 for ids in before.values()), before  # each agent's host or container
+        assert (await running.admin.delete(f"/api/v1/agents/{doomed['id']}")).status_code == 204
+        async with running.hub.store.read() as conn:
+            kept_ids = set((await conn.execute(select(metric_series.c.id))).scalars())
+        after = await series_with_rollups()
+        assert after == {name: ids & kept_ids for name, ids in before.items()}
+        assert all(len(ids) == 1 for ids in after.values()), after

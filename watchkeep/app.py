@@ -53,6 +53,8 @@ from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_st
 from watchkeep.notify import routes as notify_routes
 from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.notify.service import ChannelService
+from watchkeep.resources.rollups import retention_step as metric_retention_step
+from watchkeep.resources.rollups import rollup_step
 from watchkeep.runtime import routes as runtime_routes
 from watchkeep.web.routes import install_web
 from watchkeep.webhooks import routes as webhooks_routes
@@ -96,8 +98,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     scheduler.add("heartbeat-deadlines", deadlines.step, interval=settings.heartbeat_deadline_interval_seconds)
     scheduler.add("heartbeat-retention", heartbeat_retention, interval=600)
 
-    # Agents: status loop
+    # Agents: status loop; metric rollup tiers and their retention
     scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
+    scheduler.add("metric-rollups", claimed(hub, "metric-rollups", 60, partial(rollup_step, hub)), interval=15)
+    scheduler.add(
+        "metric-retention", claimed(hub, "metric-retention", 600, partial(metric_retention_step, hub)), interval=60
+    )
 
     # Alerts, notifications and webhooks
     notify = NotifyRuntime(hub)

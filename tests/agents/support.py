@@ -208,15 +208,27 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+_BOOKKEEPING = (
+    "users",
+    "api_keys",
+    "sessions",
+    "idempotency_keys",
+    "event_consumers",
+    "scheduled_jobs",
+    "metric_rollup_marks",
+)
+
+
 async def table_snapshot(hub: RunningHub) -> dict[str, Any]:
     """Every row of every table an agent's data lives in, to prove a rejected request wrote nothing.
     Taken once the event consumers have reacted to everything before it; their cursors and the
-    background jobs' due times are the hub's own bookkeeping, left out."""
+    background jobs' due times and the metric rollups' watermarks are the hub's own
+    bookkeeping, left out."""
     await settled(hub)
     snapshot: dict[str, Any] = {}
     async with hub.hub.store.read() as conn:
         for table in metadata.sorted_tables:
-            if table.name in ("users", "api_keys", "sessions", "idempotency_keys", "event_consumers", "scheduled_jobs"):
+            if table.name in _BOOKKEEPING:
                 continue
             rows = (await conn.execute(select(table))).all()
             snapshot[table.name] = sorted(map(repr, rows))

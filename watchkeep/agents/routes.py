@@ -145,5 +145,5 @@ async def metrics_history(
         "metric": metric,
         "container": container,
         "bucketSeconds": history["bucketSeconds"],
-        "points": [{"t": rfc3339(t), "v": round(v, 3)} for t, v in history["points"]],
+        "points": [{"t": rfc3339(t), "v": round(v, 3), "max": round(m, 3)} for t, v, m in history["points"]],
     }

@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     agent_max_clock_skew_seconds: int = Field(
         300, ge=0, description="Payload timestamps further in the future than this are clamped to now."
     )
+    metrics_raw_retention_hours: int = Field(
+        48, ge=1, description="Hours of raw metric samples kept (older ones live on in the rollups)."
+    )
+    metrics_minute_rollup_retention_days: int = Field(14, ge=1, description="Days of 1-minute metric rollups kept.")
+    metrics_hour_rollup_retention_days: int = Field(365, ge=1, description="Days of 1-hour metric rollups kept.")
 
     # Alerts, notifications and webhooks (watchkeep/alerts, watchkeep/notify, watchkeep/webhooks)
     allow_private_targets: bool = Field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Table, bindparam, cast, delete, func, literal, select
+from sqlalchemy import ColumnElement, Float, Table, bindparam, cast, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import RowMapping
@@ -13,9 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.core.db.bulk import execute_many, fetch_all, insert_missing, upsert_many
 from watchkeep.resources.tables import (
+    CONTAINER_METRICS,
+    HOST_METRICS,
+    container_rollups_hour,
+    container_rollups_minute,
     container_sample_sets,
+    host_rollups_hour,
+    host_rollups_minute,
     host_samples,
     metric_latest,
+    metric_rollup_marks,
     metric_series,
     process_snapshots,
 )
@@ -91,39 +98,221 @@ async def processes_of(conn: AsyncConnection, agent_id: str) -> RowMapping | Non
     return (await conn.execute(query)).mappings().first()
 
 
-async def _bucket_averages(
-    conn: AsyncConnection, table: Table, value: ColumnElement[Any], key: ColumnElement[bool], since: int, bucket_ms: int
-) -> list[tuple[int, float]]:
+# A bucket of history: its start, the number of values, their average and their maximum.
+Bucket = tuple[int, int, float, float]
+
+
+async def _bucket_aggregates(
+    conn: AsyncConnection,
+    table: Table,
+    value: ColumnElement[Any],
+    key: ColumnElement[bool],
+    since: int,
+    until: int | None,
+    bucket_ms: int,
+) -> list[Bucket]:
     bucket = ((table.c.ts // bucket_ms) * bucket_ms).label("bucket")
-    query = (
-        select(bucket, func.avg(value))
-        .where(key, table.c.ts >= since, value.is_not(None))
-        .group_by(bucket)
-        .order_by(bucket)
-    )
-    return [(int(t), float(v)) for t, v in (await conn.execute(query)).all()]
+    where = [key, table.c.ts >= since, value.is_not(None)]
+    if until is not None:
+        where.append(table.c.ts < until)
+    query = select(bucket, func.count(value), func.avg(value), func.max(value)).where(*where).group_by(bucket)
+    return [(int(t), int(n), float(v), float(m)) for t, n, v, m in (await conn.execute(query)).all()]
 
 
 async def history(
-    conn: AsyncConnection, table: Table, series_id: int, column: str, since: int, bucket_ms: int
-) -> list[tuple[int, float]]:
-    return await _bucket_averages(conn, table, table.c[column], table.c.series_id == series_id, since, bucket_ms)
+    conn: AsyncConnection, series_id: int, column: str, since: int, until: int | None, bucket_ms: int
+) -> list[Bucket]:
+    """A host metric's raw samples in [since, until) per time bucket."""
+    table = host_samples
+    return await _bucket_aggregates(
+        conn, table, table.c[column], table.c.series_id == series_id, since, until, bucket_ms
+    )
+
+
+def _container_value(conn: AsyncConnection, container: str, index: int) -> ColumnElement[Any]:
+    table = container_sample_sets
+    samples = table.c.samples if conn.dialect.name == "sqlite" else cast(table.c.samples, JSONB)
+    return cast(samples.op("->")(literal(container)).op("->>")(literal(index)), Float)
 
 
 async def container_history(
-    conn: AsyncConnection, agent_id: str, container: str, index: int, since: int, bucket_ms: int
-) -> list[tuple[int, float]]:
-    """The averages per time bucket of one container's metric (its `index` in each stored list
-    of values)."""
+    conn: AsyncConnection,
+    agent_id: str,
+    container: str,
+    index: int,
+    since: int,
+    until: int | None,
+    bucket_ms: int,
+) -> list[Bucket]:
+    """One container's metric (its `index` in each stored list of values) in [since, until)
+    per time bucket."""
     table = container_sample_sets
-    samples = table.c.samples if conn.dialect.name == "sqlite" else cast(table.c.samples, JSONB)
-    value = cast(samples.op("->")(literal(container)).op("->>")(literal(index)), Float)
-    return await _bucket_averages(conn, table, value, table.c.agent_id == agent_id, since, bucket_ms)
+    value = _container_value(conn, container, index)
+    return await _bucket_aggregates(conn, table, value, table.c.agent_id == agent_id, since, until, bucket_ms)
+
+
+async def tier_history(
+    conn: AsyncConnection, table: Table, series_id: int, column: str, since: int, until: int | None, bucket_ms: int
+) -> list[Bucket]:
+    """A metric's rollups in [since, until) merged into buckets of `bucket_ms` (a multiple of
+    the tier's), the averages weighted by their counts."""
+    n, avg, top = table.c[f"{column}_n"], table.c[f"{column}_avg"], table.c[f"{column}_max"]
+    bucket = ((table.c.ts // bucket_ms) * bucket_ms).label("bucket")
+    where = [table.c.series_id == series_id, table.c.ts >= since, n > 0]
+    if until is not None:
+        where.append(table.c.ts < until)
+    query = select(bucket, func.sum(n), func.sum(avg * n) / func.sum(n), func.max(top)).where(*where).group_by(bucket)
+    return [(int(t), int(c), float(v), float(m)) for t, c, v, m in (await conn.execute(query)).all()]
+
+
+# Rollups. Every query names the series (or agents) it reads, so it runs on the tables'
+# primary keys (series or agent first, then time) rather than scanning them.
+
+
+def _series_ids(kind: str) -> Any:
+    return select(metric_series.c.id).where(metric_series.c.kind == kind)
+
+
+def _container_agents() -> Any:
+    return select(metric_series.c.agent_id).where(metric_series.c.kind == "container").distinct()
+
+
+async def lock_mark(conn: AsyncConnection, tier: str) -> int | None:
+    """The tier's watermark, locked until the write unit ends (on PostgreSQL; SQLite's writer
+    runs one unit at a time), so replicas never roll up the same buckets together."""
+    query = select(metric_rollup_marks.c.upto).where(metric_rollup_marks.c.tier == tier)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    upto = (await conn.execute(query)).scalar()
+    return None if upto is None else int(upto)
+
+
+async def marks(conn: AsyncConnection) -> dict[str, int]:
+    query = select(metric_rollup_marks.c.tier, metric_rollup_marks.c.upto)
+    return {str(tier): int(upto) for tier, upto in (await conn.execute(query)).all()}
+
+
+async def init_mark(conn: AsyncConnection, tier: str, upto: int) -> None:
+    await insert_missing(conn, metric_rollup_marks, [{"tier": tier, "upto": upto}], ("tier",))
+
+
+async def set_mark(conn: AsyncConnection, tier: str, upto: int) -> None:
+    await conn.execute(update(metric_rollup_marks).where(metric_rollup_marks.c.tier == tier).values(upto=upto))
+
+
+async def earliest_raw(conn: AsyncConnection) -> int | None:
+    first_host = select(func.min(host_samples.c.ts)).where(host_samples.c.series_id.in_(_series_ids("host")))
+    first_set = select(func.min(container_sample_sets.c.ts)).where(
+        container_sample_sets.c.agent_id.in_(_container_agents())
+    )
+    found = [t for t in ((await conn.execute(first_host)).scalar(), (await conn.execute(first_set)).scalar()) if t]
+    return int(min(found)) if found else None
+
+
+async def earliest_rollup(conn: AsyncConnection, tier: tuple[Table, Table]) -> int | None:
+    found = []
+    for table, kind in zip(tier, ("host", "container"), strict=True):
+        query = select(func.min(table.c.ts)).where(table.c.series_id.in_(_series_ids(kind)))
+        first = (await conn.execute(query)).scalar()
+        if first is not None:
+            found.append(int(first))
+    return min(found) if found else None
+
+
+async def _clear(conn: AsyncConnection, table: Table, kind: str, since: int, until: int) -> None:
+    await conn.execute(
+        delete(table).where(table.c.series_id.in_(_series_ids(kind)), table.c.ts >= since, table.c.ts < until)
+    )
+
+
+async def roll_up_host_samples(conn: AsyncConnection, target: Table, since: int, until: int, bucket_ms: int) -> None:
+    """Host samples in [since, until) into `target`'s buckets, replacing what it held there."""
+    await _clear(conn, target, "host", since, until)
+    source = host_samples
+    bucket = (source.c.ts // bucket_ms) * bucket_ms
+    columns: list[Any] = [source.c.series_id, bucket]
+    names = ["series_id", "ts"]
+    for metric in HOST_METRICS:
+        value = source.c[metric]
+        columns += [func.count(value), func.avg(value), func.max(value)]
+        names += [f"{metric}_n", f"{metric}_avg", f"{metric}_max"]
+    query = (
+        select(*columns)
+        .where(source.c.series_id.in_(_series_ids("host")), source.c.ts >= since, source.c.ts < until)
+        .group_by(source.c.series_id, bucket)
+    )
+    await conn.execute(insert(target).from_select(names, query))
+
+
+async def roll_up_rollups(
+    conn: AsyncConnection, source: Table, target: Table, kind: str, since: int, until: int, bucket_ms: int
+) -> None:
+    """A finer tier's buckets in [since, until) merged into `target`'s wider ones (counts
+    added, averages weighted by them, the largest maximum), replacing what it held there."""
+    await _clear(conn, target, kind, since, until)
+    metrics = HOST_METRICS if kind == "host" else CONTAINER_METRICS
+    bucket = (source.c.ts // bucket_ms) * bucket_ms
+    columns: list[Any] = [source.c.series_id, bucket]
+    names = ["series_id", "ts"]
+    for metric in metrics:
+        n, avg, top = source.c[f"{metric}_n"], source.c[f"{metric}_avg"], source.c[f"{metric}_max"]
+        columns += [func.sum(n), func.sum(avg * n) / func.nullif(func.sum(n), 0), func.max(top)]
+        names += [f"{metric}_n", f"{metric}_avg", f"{metric}_max"]
+    query = (
+        select(*columns)
+        .where(source.c.series_id.in_(_series_ids(kind)), source.c.ts >= since, source.c.ts < until)
+        .group_by(source.c.series_id, bucket)
+    )
+    await conn.execute(insert(target).from_select(names, query))
+
+
+async def container_sets_between(conn: AsyncConnection, since: int, until: int) -> list[tuple[str, int, str]]:
+    table = container_sample_sets
+    query = select(table.c.agent_id, table.c.ts, table.c.samples).where(
+        table.c.agent_id.in_(_container_agents()), table.c.ts >= since, table.c.ts < until
+    )
+    return [(str(a), int(t), str(s)) for a, t, s in (await conn.execute(query)).all()]
+
+
+async def container_series(conn: AsyncConnection) -> dict[tuple[str, str], int]:
+    query = select(metric_series.c.agent_id, metric_series.c.name, metric_series.c.id).where(
+        metric_series.c.kind == "container"
+    )
+    return {(str(a), str(n)): int(i) for a, n, i in (await conn.execute(query)).all()}
+
+
+async def replace_container_rollups(
+    conn: AsyncConnection, target: Table, since: int, until: int, rows: Sequence[dict[str, Any]]
+) -> None:
+    await _clear(conn, target, "container", since, until)
+    await execute_many(conn, insert(target), rows)
+
+
+async def delete_raw_before(conn: AsyncConnection, cutoff: int) -> int:
+    hosts = await conn.execute(
+        delete(host_samples).where(host_samples.c.series_id.in_(_series_ids("host")), host_samples.c.ts < cutoff)
+    )
+    sets = await conn.execute(
+        delete(container_sample_sets).where(
+            container_sample_sets.c.agent_id.in_(_container_agents()), container_sample_sets.c.ts < cutoff
+        )
+    )
+    return int(hosts.rowcount or 0) + int(sets.rowcount or 0)
+
+
+async def delete_rollups_before(conn: AsyncConnection, tier: tuple[Table, Table], cutoff: int) -> int:
+    removed = 0
+    for table, kind in zip(tier, ("host", "container"), strict=True):
+        result = await conn.execute(delete(table).where(table.c.series_id.in_(_series_ids(kind)), table.c.ts < cutoff))
+        removed += int(result.rowcount or 0)
+    return removed
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
     ids = select(metric_series.c.id).where(metric_series.c.agent_id == agent_id).scalar_subquery()
     await conn.execute(delete(host_samples).where(host_samples.c.series_id.in_(ids)))
+    for rollups in (host_rollups_minute, host_rollups_hour, container_rollups_minute, container_rollups_hour):
+        await conn.execute(delete(rollups).where(rollups.c.series_id.in_(ids)))
     await conn.execute(delete(container_sample_sets).where(container_sample_sets.c.agent_id == agent_id))
     await conn.execute(delete(metric_series).where(metric_series.c.agent_id == agent_id))
     await conn.execute(delete(process_snapshots).where(process_snapshots.c.agent_id == agent_id))

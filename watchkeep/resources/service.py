@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from watchkeep.core.errors import validation_error
 from watchkeep.core.hub import Hub
 from watchkeep.resources import repository as repo
+from watchkeep.resources import rollups
 from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
 from watchkeep.resources.tables import CONTAINER_METRICS, HOST_METRICS, host_samples
 
@@ -26,7 +27,17 @@ RANGES_MS = {
     "7d": 7 * 24 * 3_600_000,
     "30d": 30 * 24 * 3_600_000,
 }
-HISTORY_POINTS = 360
+RAW = "raw"
+TIER_ORDER = (rollups.HOUR, rollups.MINUTE, RAW)
+# The tier each range reads and its bucket: at most 360 points, each a whole number of the
+# tier's buckets.
+RANGE_TIERS = {
+    "1h": (RAW, 10_000),
+    "6h": (rollups.MINUTE, rollups.MINUTE_MS),
+    "24h": (rollups.MINUTE, 4 * rollups.MINUTE_MS),
+    "7d": (rollups.HOUR, rollups.HOUR_MS),
+    "30d": (rollups.HOUR, 2 * rollups.HOUR_MS),
+}
 _encoder = msgspec.json.Encoder()
 
 
@@ -193,6 +204,19 @@ async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
     await repo.delete_for_agent(conn, agent_id)
 
 
+def _merge(parts: list[repo.Bucket]) -> list[tuple[int, float, float]]:
+    """Buckets read from several tiers as points; a bucket that two tiers share (the one a
+    watermark falls in) is combined, its average weighted by the counts."""
+    merged: dict[int, tuple[int, float, float]] = {}
+    for t, n, avg, top in parts:
+        found = merged.get(t)
+        if found is None:
+            merged[t] = (n, avg * n, top)
+        else:
+            merged[t] = (found[0] + n, found[1] + avg * n, max(found[2], top))
+    return [(t, total / n, top) for t, (n, total, top) in sorted(merged.items())]
+
+
 def _public(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in ("networkRxBytes", "networkTxBytes")}
 
@@ -230,25 +254,42 @@ class ResourceService:
         return {agent_id: _current(stored.get(agent_id)) for agent_id in agent_ids}
 
     async def history(self, agent_id: str, range_name: str, metric: str, container: str | None) -> dict[str, Any]:
+        """A metric's points over the range, from the coarsest tier the range reads (RANGE_TIERS);
+        the time a tier has not rolled up yet comes from the finer tiers, so the newest
+        points are there too. Each point: (bucket start, average, maximum)."""
         if range_name not in RANGES_MS:
             raise validation_error(f"range must be one of {', '.join(RANGES_MS)}", "range")
         names = CAMEL_CONTAINER if container is not None else CAMEL_HOST
         if metric not in names:
             raise validation_error(f"metric must be one of {', '.join(sorted(names))}", "metric")
-        span = RANGES_MS[range_name]
-        bucket_ms = max(1000, span // HISTORY_POINTS)
-        since = self.hub.clock.now_ms() - span
+        tier, bucket_ms = RANGE_TIERS[range_name]
+        since = self.hub.clock.now_ms() - RANGES_MS[range_name]
         kind, name = (CONTAINER, container) if container is not None else (HOST, "")
+        column = names[metric]
+        parts: list[repo.Bucket] = []
         async with self.hub.store.read() as conn:
             series = {(r["kind"], r["name"]): r["id"] for r in await repo.series_of(conn, agent_id)}
             series_id = series.get((kind, name))
-            points: list[tuple[int, float]] = []
-            if series_id is not None and container is not None:
-                index = CONTAINER_INDEX[names[metric]]
-                points = await repo.container_history(conn, agent_id, container, index, since, bucket_ms)
-            elif series_id is not None:
-                points = await repo.history(conn, host_samples, series_id, names[metric], since, bucket_ms)
-        return {"points": points, "bucketSeconds": bucket_ms // 1000}
+            if series_id is not None:
+                marks = await repo.marks(conn) if tier != RAW else {}
+                lower = since
+                for step in TIER_ORDER[TIER_ORDER.index(tier) :]:
+                    if step == RAW:
+                        if container is not None:
+                            index = CONTAINER_INDEX[column]
+                            parts += await repo.container_history(
+                                conn, agent_id, container, index, lower, None, bucket_ms
+                            )
+                        else:
+                            parts += await repo.history(conn, series_id, column, lower, None, bucket_ms)
+                        break
+                    upper = marks.get(step)
+                    if upper is None or upper <= lower:
+                        continue
+                    table = rollups.TIERS[step][1 if container is not None else 0]
+                    parts += await repo.tier_history(conn, table, series_id, column, lower, upper, bucket_ms)
+                    lower = upper
+        return {"points": _merge(parts), "bucketSeconds": bucket_ms // 1000}
 
     async def processes(self, agent_id: str) -> dict[str, Any] | None:
         async with self.hub.store.read() as conn:

@@ -2,6 +2,8 @@
 by series and integer epoch milliseconds. Each agent's latest values of every series (and the
 counters rates are computed from) are kept ready for list views in one document."""
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -109,4 +111,37 @@ process_snapshots = Table(
     Column("by_cpu", Text, nullable=False),
     Column("by_memory", Text, nullable=False),
     Column("stats", Text, nullable=False),
+)
+
+
+def _rollup_table(name: str, metrics: tuple[str, ...]) -> Table:
+    """One row per series and bucket (its start, epoch ms): per metric the number of samples
+    that had a value, their average and their maximum. The count lets buckets be merged into
+    wider ones with the right weights."""
+    columns: list[Column[Any]] = []
+    for metric in metrics:
+        columns += [Column(f"{metric}_n", Integer), Column(f"{metric}_avg", Float), Column(f"{metric}_max", Float)]
+    return Table(
+        name,
+        metadata,
+        Column("series_id", Integer, nullable=False),
+        Column("ts", BigInteger, nullable=False),
+        *columns,
+        PrimaryKeyConstraint("series_id", "ts"),
+    )
+
+
+# The rollup tiers: 1-minute and 1-hour buckets of host and container series.
+host_rollups_minute = _rollup_table("host_rollups_minute", HOST_METRICS)
+host_rollups_hour = _rollup_table("host_rollups_hour", HOST_METRICS)
+container_rollups_minute = _rollup_table("container_rollups_minute", CONTAINER_METRICS)
+container_rollups_hour = _rollup_table("container_rollups_hour", CONTAINER_METRICS)
+
+# Per tier ("minute", "hour"): every bucket that starts before `upto` is rolled up (in both the
+# host and the container table of the tier).
+metric_rollup_marks = Table(
+    "metric_rollup_marks",
+    metadata,
+    Column("tier", String(16), primary_key=True),
+    Column("upto", BigInteger, nullable=False),
 )

@@ -125,7 +125,8 @@ async def test_the_spec_example_is_stored_and_read_back(hub: RunningHub) -> None
     containers = (await hub.admin.get("/api/v1/containers", params={"agentId": agent["id"]})).json()["items"]
     assert len(containers) == 1
     container = containers[0]
-    assert container["id"] == "example"
+    assert container["containerId"] == "example"
+    assert container["id"].startswith("ctr_")
     assert container["image"] == "example"
     assert container["health"] == "example"
     assert container["restartCount"] == 1

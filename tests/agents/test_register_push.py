@@ -122,7 +122,7 @@ async def test_the_spec_push_is_stored_and_read_back(hub: RunningHub) -> None:
     assert listed[0]["containerCount"] == 1
     assert listed[0]["status"] == "online"
     container = (await hub.admin.get("/api/v1/containers")).json()["items"][0]
-    assert (container["id"], container["name"], container["image"], container["state"]) == (
+    assert (container["containerId"], container["name"], container["image"], container["state"]) == (
         "a1b2c3d4e5f6",
         "nginx-prod",
         "nginx:1.25",

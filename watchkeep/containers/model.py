@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+
+IGNORE_LABEL = "watchkeep.ignore"
+GROUP_LABEL = "watchkeep.group"
+COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
+REMOVED = "removed"
+
+
+def public_id(agent_id: str, container_id: str) -> str:
+    """The API's id of a container: unique across hosts, the same across its restarts."""
+    return "ctr_" + hashlib.sha256(f"{agent_id}/{container_id}".encode()).hexdigest()[:24]
 
 
 class ContainerInfo(msgspec.Struct):
@@ -23,3 +34,7 @@ class ContainerInfo(msgspec.Struct):
     mounts: Sequence[Any] | None = None
     network_mode: str | None = None
     created_ms: int | None = None
+
+    @property
+    def ignored(self) -> bool:
+        return (self.labels or {}).get(IGNORE_LABEL, "").strip().lower() == "true"

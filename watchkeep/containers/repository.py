@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from watchkeep.containers.tables import agent_containers
+from watchkeep.containers.tables import agent_containers, container_transitions
 from watchkeep.core.db.bulk import execute_many, upsert_many
 
 KEEP_WHEN_NULL = (
@@ -49,16 +49,64 @@ async def upsert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
-_remove_unseen = delete(agent_containers).where(
-    agent_containers.c.agent_id == bindparam("agent_id"),
-    agent_containers.c.last_seen_at < bindparam("at_ms"),
-)
+async def states_of(conn: AsyncConnection, agent_id: str) -> dict[str, RowMapping]:
+    """Container id → its public id, state, health and archive time, for one agent."""
+    c = agent_containers.c
+    query = select(c.container_id, c.public_id, c.name, c.state, c.health, c.archived_at).where(c.agent_id == agent_id)
+    return {row["container_id"]: row for row in (await conn.execute(query)).mappings()}
 
 
-async def remove_unseen(conn: AsyncConnection, agent_id: str, at_ms: int) -> None:
-    """Forget the agent's containers last seen before an inventory taken at `at_ms`: those
-    the inventory lists were just marked seen at `at_ms`."""
-    await execute_many(conn, _remove_unseen, [{"agent_id": agent_id, "at_ms": at_ms}])
+async def archive_unseen(conn: AsyncConnection, agent_id: str, at_ms: int) -> list[RowMapping]:
+    """Archive the agent's containers last seen before an inventory taken at `at_ms` (those
+    the inventory lists were just marked seen at `at_ms`); returns what was archived."""
+    c = agent_containers.c
+    unseen = and_(c.agent_id == agent_id, c.last_seen_at < at_ms, c.archived_at.is_(None))
+    rows = list(
+        (await conn.execute(select(c.public_id, c.name, c.state, c.health, c.archived_at).where(unseen))).mappings()
+    )
+    if rows:
+        await conn.execute(update(agent_containers).where(unseen).values(archived_at=at_ms))
+    return rows
+
+
+async def insert_transitions(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(container_transitions), list(rows))
+
+
+async def transitions_of(
+    conn: AsyncConnection, public_id: str, *, since_ms: int | None = None, limit: int | None = None
+) -> list[RowMapping]:
+    """A container's transitions, newest first."""
+    t = container_transitions.c
+    query = select(container_transitions).where(t.public_id == public_id).order_by(t.at.desc(), t.id.desc())
+    if since_ms is not None:
+        query = query.where(t.at >= since_ms)
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await conn.execute(query)).mappings())
+
+
+async def state_before(conn: AsyncConnection, public_id: str, at_ms: int) -> RowMapping | None:
+    """The last transition at or before `at_ms`."""
+    t = container_transitions.c
+    query = (
+        select(container_transitions)
+        .where(t.public_id == public_id, t.at <= at_ms)
+        .order_by(t.at.desc(), t.id.desc())
+        .limit(1)
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
+async def by_public_id(conn: AsyncConnection, public_id: str) -> RowMapping | None:
+    query = select(agent_containers).where(agent_containers.c.public_id == public_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def delete_container(conn: AsyncConnection, public_id: str) -> None:
+    await conn.execute(delete(container_transitions).where(container_transitions.c.public_id == public_id))
+    await conn.execute(delete(agent_containers).where(agent_containers.c.public_id == public_id))
 
 
 _mark_seen = (
@@ -66,6 +114,7 @@ _mark_seen = (
     .where(
         agent_containers.c.agent_id == bindparam("seen_agent_id"),
         agent_containers.c.last_seen_at <= bindparam("seen_at"),
+        agent_containers.c.archived_at.is_(None),
     )
     .values(last_seen_at=bindparam("seen_at"))
 )
@@ -76,17 +125,28 @@ async def mark_seen(conn: AsyncConnection, agent_id: str, at_ms: int) -> None:
     await execute_many(conn, _mark_seen, [{"seen_agent_id": agent_id, "seen_at": at_ms}])
 
 
-async def list_containers(conn: AsyncConnection, agent_id: str | None = None) -> list[RowMapping]:
-    query = select(agent_containers).order_by(agent_containers.c.agent_id, agent_containers.c.name)
+async def list_containers(
+    conn: AsyncConnection, agent_id: str | None = None, *, archived: bool = False
+) -> list[RowMapping]:
+    """The agent's (or every agent's) containers: the existing ones, or the archived ones."""
+    c = agent_containers.c
+    query = select(agent_containers).order_by(c.agent_id, c.name)
+    query = query.where(c.archived_at.is_not(None) if archived else c.archived_at.is_(None))
     if agent_id is not None:
-        query = query.where(agent_containers.c.agent_id == agent_id)
+        query = query.where(c.agent_id == agent_id)
     return list((await conn.execute(query)).mappings())
 
 
 async def counts_by_agent(conn: AsyncConnection) -> dict[str, int]:
-    query = select(agent_containers.c.agent_id, func.count()).group_by(agent_containers.c.agent_id)
+    query = (
+        select(agent_containers.c.agent_id, func.count())
+        .where(agent_containers.c.archived_at.is_(None))
+        .group_by(agent_containers.c.agent_id)
+    )
     return {agent_id: int(n) for agent_id, n in (await conn.execute(query)).all()}
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
+    ids = select(agent_containers.c.public_id).where(agent_containers.c.agent_id == agent_id)
+    await conn.execute(delete(container_transitions).where(container_transitions.c.public_id.in_(ids)))
     await conn.execute(delete(agent_containers).where(agent_containers.c.agent_id == agent_id))

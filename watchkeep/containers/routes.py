@@ -1,13 +1,15 @@
-"""Listing containers: those the agents report."""
+"""`/api/v1/containers`: the containers the agents report, grouped, with their details,
+uptime and transitions; archived ones on request, deleted only once archived."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import Query
+from fastapi import Query, Response
 
-from watchkeep.containers.service import ContainerService, container_out
-from watchkeep.core.auth.deps import CanRead
+from watchkeep.agents.service import AgentService
+from watchkeep.containers.service import ContainerService, container_out, group_of, transition_out
+from watchkeep.core.auth.deps import CanRead, CanWrite
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
 
@@ -16,7 +18,49 @@ router = make_router(prefix="/api/v1/containers", tags=["containers"])
 
 @router.get("")
 async def list_containers(
-    _: CanRead, hub: HubDep, agent_id: str | None = Query(None, alias="agentId")
+    _: CanRead,
+    hub: HubDep,
+    agent_id: str | None = Query(None, alias="agentId"),
+    state: str | None = Query(None, max_length=32),
+    archived: bool = False,
+    group_by: Literal["auto", "host"] = Query("auto", alias="groupBy"),
 ) -> dict[str, Any]:
-    rows = await ContainerService(hub).list_containers(agent_id)
-    return {"items": [container_out(row) for row in rows], "total": len(rows)}
+    """Containers (the archived ones with `archived=true`), and their groups: by the
+    `watchkeep.group` label, else the compose project, else the host (`groupBy=host`: by host
+    only), each with its counts per state."""
+    rows = await ContainerService(hub).list_containers(agent_id, archived=archived)
+    if state is not None:
+        rows = [row for row in rows if row["state"] == state]
+    hosts = {agent["id"]: agent["name"] for agent, _ in await AgentService(hub).overview_facts()}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    items = []
+    for row in rows:
+        kind, name = group_of(row, group_by, hosts)
+        group = groups.setdefault((kind, name), {"kind": kind, "name": name, "counts": {}, "containers": []})
+        row_state = row["state"] or "unknown"
+        group["counts"][row_state] = group["counts"].get(row_state, 0) + 1
+        group["containers"].append(row["public_id"])
+        items.append({**container_out(row), "group": name})
+    ordered = sorted(groups.values(), key=lambda g: (g["kind"] == "host", g["name"].lower()))
+    return {"items": items, "total": len(items), "groups": ordered}
+
+
+@router.get("/{container_id}")
+async def get_container(container_id: str, _: CanRead, hub: HubDep) -> dict[str, Any]:
+    service = ContainerService(hub)
+    row = await service.get(container_id)
+    return {**container_out(row), "uptime": await service.uptime(container_id)}
+
+
+@router.get("/{container_id}/transitions")
+async def list_transitions(
+    container_id: str, _: CanRead, hub: HubDep, limit: int = Query(100, ge=1, le=1000)
+) -> dict[str, Any]:
+    rows = await ContainerService(hub).transitions(container_id, limit)
+    return {"items": [transition_out(row) for row in rows]}
+
+
+@router.delete("/{container_id}", status_code=204)
+async def delete_container(container_id: str, _: CanWrite, hub: HubDep) -> Response:
+    await ContainerService(hub).delete(container_id)
+    return Response(status_code=204)

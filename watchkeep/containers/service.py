@@ -10,7 +10,10 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.containers import repository as repo
-from watchkeep.containers.model import ContainerInfo
+from watchkeep.containers.model import COMPOSE_PROJECT_LABEL, GROUP_LABEL, REMOVED, ContainerInfo, public_id
+from watchkeep.core.clock import rfc3339
+from watchkeep.core.errors import conflict, not_found
+from watchkeep.core.events import ContainerHealthChanged, ContainerStateChanged, Event
 from watchkeep.core.hub import Hub
 
 _encoder = msgspec.json.Encoder()
@@ -28,9 +31,14 @@ async def apply(
     full: bool,
     at_ms: int,
     written: list[ContainerInfo] | None = None,
+    events: list[Event] | None = None,
 ) -> list[ContainerInfo] | None:
     """Upsert the reported containers. A container reported by name only is matched to the
-    known container of that name. With `full`, containers missing from the report are removed.
+    known container of that name; one labelled `watchkeep.ignore=true` is left out. With
+    `full`, containers missing from the report are archived (their history stays).
+
+    With `events` (a payload of the present, not a replay of the past), each change of state
+    or health is recorded as a transition and its event added to `events`.
 
     Returns the inventory when `full` (None otherwise). `written` is the last full inventory
     written for the agent, when nothing else has changed its containers since: an equal
@@ -43,6 +51,8 @@ async def apply(
     known: dict[str, str] | None = None
     rows: list[dict[str, Any]] = []
     for info in containers:
+        if info.ignored:
+            continue
         container_id = info.id
         if container_id is None:
             if known is None:
@@ -52,6 +62,7 @@ async def apply(
             {
                 "agent_id": agent_id,
                 "container_id": container_id,
+                "public_id": public_id(agent_id, container_id),
                 "name": info.name,
                 "image": info.image,
                 "image_id": info.image_id,
@@ -66,6 +77,7 @@ async def apply(
                 "created": info.created_ms,
                 "first_seen_at": at_ms,
                 "last_seen_at": at_ms,
+                "archived_at": None,
             }
         )
     # Two entries for one container (a name reported twice) merge into the first row.
@@ -76,10 +88,49 @@ async def apply(
             for key, value in row.items():
                 if value is not None and target.get(key) is None:
                     target[key] = value
+    changes: list[tuple[dict[str, Any], list[Event]] | None] = []
+    if events is not None:
+        before = await repo.states_of(conn, agent_id)
+        changes = [_transition(row, before.get(cid), at_ms) for cid, row in merged.items()]
     await repo.upsert(conn, list(merged.values()))
     if full:
-        await repo.remove_unseen(conn, agent_id, at_ms)
+        archived = await repo.archive_unseen(conn, agent_id, at_ms)
+        if events is not None:
+            changes += [_transition({**row, "state": REMOVED, "agent_id": agent_id}, row, at_ms) for row in archived]
+    if events is not None:
+        found = [change for change in changes if change is not None]
+        await repo.insert_transitions(conn, [row for row, _ in found])
+        events.extend(event for _, transition_events in found for event in transition_events)
     return inventory
+
+
+def _transition(
+    now: dict[str, Any], before: RowMapping | None, at_ms: int
+) -> tuple[dict[str, Any], list[Event]] | None:
+    """The transition from what was stored to what is reported, and its events; None when
+    neither the state nor the health changed (a field not reported keeps its value)."""
+    was_state = None if before is None else (REMOVED if before["archived_at"] is not None else before["state"])
+    was_health = None if before is None else before["health"]
+    state = now["state"] if now["state"] is not None else was_state
+    health = now["health"] if now["health"] is not None else was_health
+    if before is not None and state == was_state and health == was_health:
+        return None
+    common = {"container_id": now["public_id"], "agent_id": now["agent_id"], "name": now["name"], "at_ms": at_ms}
+    found: list[Event] = []
+    if before is None or state != was_state:
+        found.append(ContainerStateChanged(previous=was_state, state=state, **common))
+    if before is not None and health != was_health:
+        found.append(ContainerHealthChanged(previous=was_health, health=health, **common))
+    row = {
+        "public_id": now["public_id"],
+        "at": at_ms,
+        "from_state": was_state,
+        "to_state": state,
+        "from_health": was_health,
+        "to_health": health,
+        "exit_code": None,
+    }
+    return row, found
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
@@ -88,7 +139,8 @@ async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
 
 def container_out(row: RowMapping) -> dict[str, Any]:
     return {
-        "id": row["container_id"],
+        "id": row["public_id"],
+        "containerId": row["container_id"],
         "name": row["name"],
         "agentId": row["agent_id"],
         "source": "agent",
@@ -105,17 +157,114 @@ def container_out(row: RowMapping) -> dict[str, Any]:
         "created": row["created"],
         "firstSeenAt": row["first_seen_at"],
         "lastSeenAt": row["last_seen_at"],
+        "archived": row["archived_at"] is not None,
+        "archivedAt": rfc3339(row["archived_at"]),
     }
+
+
+def transition_out(row: RowMapping) -> dict[str, Any]:
+    return {
+        "at": rfc3339(row["at"]),
+        "previousState": row["from_state"],
+        "state": row["to_state"],
+        "previousHealth": row["from_health"],
+        "health": row["to_health"],
+        "exitCode": row["exit_code"],
+    }
+
+
+def group_of(row: RowMapping, by: str, host_names: dict[str, str]) -> tuple[str, str]:
+    """(kind, name) of the group a container belongs to: by host, or by its `watchkeep.group`
+    label, else its compose project, else its host."""
+    host = ("host", host_names.get(row["agent_id"], row["agent_id"]))
+    if by == "host":
+        return host
+    labels: dict[str, str] = json.loads(row["labels"]) if row["labels"] else {}
+    if labels.get(GROUP_LABEL):
+        return ("group", labels[GROUP_LABEL])
+    if labels.get(COMPOSE_PROJECT_LABEL):
+        return ("project", labels[COMPOSE_PROJECT_LABEL])
+    return host
+
+
+def is_up(state: str | None, health: str | None) -> bool:
+    """Up: running, and not reported unhealthy."""
+    return state == "running" and health != "unhealthy"
+
+
+def uptime_percent(
+    start_state: RowMapping | None, transitions: list[RowMapping], since_ms: int, now_ms: int
+) -> float | None:
+    """Time-weighted uptime over [since_ms, now_ms] from the transition in force at `since_ms`
+    and the ones after it (oldest first). Time before a container was first seen, and after
+    it was removed, counts neither way; None when no time counts."""
+    state = None if start_state is None else start_state["to_state"]
+    health = None if start_state is None else start_state["to_health"]
+    at = since_ms
+    up = watched = 0
+    for transition in [*transitions, None]:
+        until = now_ms if transition is None else max(at, min(transition["at"], now_ms))
+        if state is not None and state != REMOVED:
+            watched += until - at
+            if is_up(state, health):
+                up += until - at
+        if transition is not None:
+            at, state, health = until, transition["to_state"], transition["to_health"]
+    return None if watched == 0 else round(100.0 * up / watched, 3)
+
+
+UPTIME_WINDOWS = {"24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
 
 
 class ContainerService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
-    async def list_containers(self, agent_id: str | None = None) -> list[RowMapping]:
+    async def list_containers(self, agent_id: str | None = None, *, archived: bool = False) -> list[RowMapping]:
         async with self.hub.store.read() as conn:
-            return await repo.list_containers(conn, agent_id)
+            return await repo.list_containers(conn, agent_id, archived=archived)
 
     async def counts_by_agent(self) -> dict[str, int]:
         async with self.hub.store.read() as conn:
             return await repo.counts_by_agent(conn)
+
+    async def get(self, container_id: str) -> RowMapping:
+        async with self.hub.store.read() as conn:
+            row = await repo.by_public_id(conn, container_id)
+        if row is None:
+            raise not_found("container", container_id)
+        return row
+
+    async def transitions(self, container_id: str, limit: int) -> list[RowMapping]:
+        await self.get(container_id)
+        async with self.hub.store.read() as conn:
+            return await repo.transitions_of(conn, container_id, limit=limit)
+
+    async def uptime(self, container_id: str) -> dict[str, float | None]:
+        """Time-weighted uptime over each window, from the container's transitions."""
+        now = self.hub.clock.now_ms()
+        longest = max(UPTIME_WINDOWS.values())
+        async with self.hub.store.read() as conn:
+            recent = (await repo.transitions_of(conn, container_id, since_ms=now - longest))[::-1]
+            before = await repo.state_before(conn, container_id, now - longest - 1)
+        out: dict[str, float | None] = {}
+        for name, span in UPTIME_WINDOWS.items():
+            since = now - span
+            start = before
+            for transition in recent:
+                if transition["at"] <= since:
+                    start = transition
+            later = [t for t in recent if t["at"] > since]
+            out[name] = uptime_percent(start, later, since, now)
+        return out
+
+    async def delete(self, container_id: str) -> None:
+        """Forget an archived container and its history; one that exists is a conflict."""
+        row = await self.get(container_id)
+        if row["archived_at"] is None:
+            raise conflict("only an archived container can be deleted; it is still reported", "id")
+
+        async def unit(conn: AsyncConnection) -> None:
+            await repo.delete_container(conn, container_id)
+
+        await self.hub.store.write(unit)

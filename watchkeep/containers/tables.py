@@ -1,4 +1,5 @@
-"""The container inventory: one row per agent and container id, upserted by each report.
+"""The container inventory: one row per agent and container id, upserted by each report,
+archived (not forgotten) when the container goes away; and each container's transitions.
 Times are epoch milliseconds (UTC)."""
 
 from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text
@@ -24,7 +25,30 @@ agent_containers = Table(
     Column("created", BigInteger),
     Column("first_seen_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
+    # The API's id: unique across hosts, the same across restarts (model.public_id)
+    Column("public_id", String(40)),
+    # When a full inventory no longer listed it; None while it exists
+    Column("archived_at", BigInteger),
     PrimaryKeyConstraint("agent_id", "container_id"),
     Index("ix_agent_containers_agent_id_name", "agent_id", "name"),
+    Index("ix_agent_containers_public_id", "public_id", unique=True),
     sqlite_with_rowid=False,
+)
+
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+container_transitions = Table(
+    "container_transitions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("public_id", String(40), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    # None before a container's first report; "removed" once archived
+    Column("from_state", String(32)),
+    Column("to_state", String(32)),
+    Column("from_health", String(32)),
+    Column("to_health", String(32)),
+    Column("exit_code", Integer),
+    Index("ix_container_transitions_public_id_at", "public_id", "at"),
+    sqlite_autoincrement=True,
 )

@@ -128,6 +128,7 @@ class IngestService:
                     full=batch.full_inventory and not replay,
                     at_ms=batch.at_ms,
                     written=memory.containers,
+                    events=None if replay else events,
                 )
             recorded = await resources.record(
                 conn,

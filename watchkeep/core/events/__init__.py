@@ -115,6 +115,32 @@ class ResourceSnapshot(AgentEvent):
     disk_total_gb: float | None = None
 
 
+# Containers (watchkeep/containers)
+
+
+@dataclass(frozen=True)
+class ContainerEvent(Event):
+    subject_kind: ClassVar[str] = "container"
+    subject_key: ClassVar[str] = "container_id"
+    container_id: str  # the public id
+    agent_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ContainerStateChanged(ContainerEvent):
+    type: ClassVar[str] = "container.state_changed"
+    previous: str | None
+    state: str | None
+
+
+@dataclass(frozen=True)
+class ContainerHealthChanged(ContainerEvent):
+    type: ClassVar[str] = "container.health_changed"
+    previous: str | None
+    health: str | None
+
+
 # Heartbeats (watchkeep/heartbeats)
 
 

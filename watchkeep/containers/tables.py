@@ -4,7 +4,7 @@ Times are epoch milliseconds (UTC)."""
 
 from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
-from watchkeep.core.db.metadata import metadata
+from watchkeep.core.db.metadata import RowId, metadata
 
 agent_containers = Table(
     "agent_containers",
@@ -34,8 +34,6 @@ agent_containers = Table(
     Index("ix_agent_containers_public_id", "public_id", unique=True),
     sqlite_with_rowid=False,
 )
-
-RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 container_transitions = Table(
     "container_transitions",

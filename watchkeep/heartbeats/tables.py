@@ -3,10 +3,9 @@ milliseconds (UTC)."""
 
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
-from watchkeep.core.db.metadata import metadata
+from watchkeep.core.db.metadata import RowId, metadata
 
 # SQLite assigns rowids only to a column declared exactly INTEGER PRIMARY KEY.
-RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 heartbeats = Table(
     "heartbeats",

@@ -1,6 +1,9 @@
-"""The one MetaData every domain's `tables.py` registers its tables on."""
+"""The one MetaData every domain's `tables.py` registers its tables on, and the column type
+of an autoincrementing row id (SQLite makes only an INTEGER primary key its rowid)."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import BigInteger, Integer, MetaData
+
+RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData(
     naming_convention={

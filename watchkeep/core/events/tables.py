@@ -1,12 +1,11 @@
 """The event log and its consumers' cursors. Times are epoch milliseconds (UTC)."""
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
-from watchkeep.core.db.metadata import metadata
+from watchkeep.core.db.metadata import RowId, metadata
 
 # SQLite assigns rowids only to a column declared exactly INTEGER PRIMARY KEY; AUTOINCREMENT
 # keeps it from reusing the ids of deleted rows, so ids only grow even after retention.
-RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 event_log = Table(
     "event_log",

@@ -28,21 +28,12 @@ async def list_containers(
     """Containers (the archived ones with `archived=true`), and their groups: by the
     `watchkeep.group` label, else the compose project, else the host (`groupBy=host`: by host
     only), each with its counts per state."""
-    rows = await ContainerService(hub).list_containers(agent_id, archived=archived)
-    if state is not None:
-        rows = [row for row in rows if row["state"] == state]
     hosts = {agent["id"]: agent["name"] for agent, _ in await AgentService(hub).overview_facts()}
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    items = []
-    for row in rows:
-        kind, name = group_of(row, group_by, hosts)
-        group = groups.setdefault((kind, name), {"kind": kind, "name": name, "counts": {}, "containers": []})
-        row_state = row["state"] or "unknown"
-        group["counts"][row_state] = group["counts"].get(row_state, 0) + 1
-        group["containers"].append(row["public_id"])
-        items.append({**container_out(row), "group": name})
-    ordered = sorted(groups.values(), key=lambda g: (g["kind"] == "host", g["name"].lower()))
-    return {"items": items, "total": len(items), "groups": ordered}
+    rows, groups = await ContainerService(hub).grouped(
+        agent_id=agent_id, state=state, archived=archived, by=group_by, host_names=hosts
+    )
+    items = [{**container_out(row), "group": group_of(row, group_by, hosts)[1]} for row in rows]
+    return {"items": items, "total": len(items), "groups": groups}
 
 
 @router.get("/{container_id}")

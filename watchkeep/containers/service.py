@@ -228,6 +228,24 @@ class ContainerService:
         async with self.hub.store.read() as conn:
             return await repo.counts_by_agent(conn)
 
+    async def grouped(
+        self, *, agent_id: str | None, state: str | None, archived: bool, by: str, host_names: dict[str, str]
+    ) -> tuple[list[RowMapping], list[dict[str, Any]]]:
+        """The containers, and their groups (see `group_of`), each with its counts per state
+        and its containers' ids; groups of labels first, then hosts, by name."""
+        rows = await self.list_containers(agent_id, archived=archived)
+        if state is not None:
+            rows = [row for row in rows if row["state"] == state]
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            kind, name = group_of(row, by, host_names)
+            group = groups.setdefault((kind, name), {"kind": kind, "name": name, "counts": {}, "containers": []})
+            row_state = row["state"] or "unknown"
+            group["counts"][row_state] = group["counts"].get(row_state, 0) + 1
+            group["containers"].append(row["public_id"])
+        ordered = sorted(groups.values(), key=lambda g: (g["kind"] == "host", g["name"].lower()))
+        return rows, ordered
+
     async def get(self, container_id: str) -> RowMapping:
         async with self.hub.store.read() as conn:
             row = await repo.by_public_id(conn, container_id)

@@ -76,6 +76,7 @@
     var figures = container.querySelectorAll("figure.chart");
     figures.forEach(function (figure) {
       var url = "/api/v1/agents/" + encodeURIComponent(agent) + "/metrics/history?range=" + range + "&metric=" + figure.dataset.metric;
+      if (container.dataset.container) url += "&container=" + encodeURIComponent(container.dataset.container);
       fetch(url, { credentials: "same-origin" })
         .then(function (response) {
           return response.ok ? response.json() : { points: [] };

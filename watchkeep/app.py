@@ -53,6 +53,7 @@ from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_st
 from watchkeep.notify import routes as notify_routes
 from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.notify.service import ChannelService
+from watchkeep.resources import routes as resource_routes
 from watchkeep.resources.rollups import retention_step as metric_retention_step
 from watchkeep.resources.rollups import rollup_step
 from watchkeep.runtime import routes as runtime_routes
@@ -194,7 +195,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     for router in (health.router, auth_routes.router, runtime_routes.router, event_routes.router):
         app.include_router(router)
     # Agents, their containers and resources
-    for router in (agent_protocol_routes.router, agent_routes.router, container_routes.router):
+    for router in (agent_protocol_routes.router, agent_routes.router, container_routes.router, resource_routes.router):
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)

@@ -1,0 +1,139 @@
+"""The resource routes of the spec: a container's current values and history, the top
+consumers across every host, and a summary per host and overall."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import Query
+
+from watchkeep.agents.service import AgentService
+from watchkeep.containers.service import ContainerService
+from watchkeep.core.auth.deps import CanRead
+from watchkeep.core.clock import rfc3339
+from watchkeep.core.errors import not_found
+from watchkeep.core.http.routing import make_router
+from watchkeep.core.hub import HubDep
+from watchkeep.resources.service import ResourceService
+
+router = make_router(prefix="/api/v1", tags=["resources"])
+
+Range = Literal["1h", "6h", "24h", "7d", "30d"]
+# What `top` sorts by: a container's latest value of these, summed
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "cpu": ("cpuPercent",),
+    "memory": ("memoryUsedMb",),
+    "network": ("networkRxBytesPerSec", "networkTxBytesPerSec"),
+    "io": ("blockReadMb", "blockWriteMb"),
+}
+
+
+@router.get("/containers/{container_id}/resources/current")
+async def container_current(container_id: str, _: CanRead, hub: HubDep) -> dict[str, Any]:
+    """The container's latest sampled values (CPU, memory, network, I/O)."""
+    row = await ContainerService(hub).get(container_id)
+    current = await ResourceService(hub).current(row["agent_id"])
+    for values in current["containers"]:
+        if values["name"] == row["name"]:
+            sampled = values.pop("sampledAt")
+            values.pop("name")
+            return {"id": container_id, "name": row["name"], "sampledAt": rfc3339(sampled), "values": values}
+    raise not_found("resource sample of container", container_id)
+
+
+@router.get("/containers/{container_id}/resources/history")
+async def container_history(
+    container_id: str,
+    _: CanRead,
+    hub: HubDep,
+    range: Range = "24h",
+    metric: str = Query("cpuPercent", max_length=64),
+) -> dict[str, Any]:
+    """A metric's points over the range from the range's tier: `{t, v, max}` per bucket."""
+    row = await ContainerService(hub).get(container_id)
+    history = await ResourceService(hub).history(row["agent_id"], range, metric, row["name"])
+    return {
+        "id": container_id,
+        "range": range,
+        "metric": metric,
+        "bucketSeconds": history["bucketSeconds"],
+        "points": [{"t": rfc3339(t), "v": round(v, 3), "max": round(m, 3)} for t, v, m in history["points"]],
+    }
+
+
+async def _latest(hub: HubDep) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    agents = {row["id"]: row for row, _ in await AgentService(hub).overview_facts()}
+    return agents, await ResourceService(hub).current_of(list(agents))
+
+
+@router.get("/resources/top")
+async def top_consumers(
+    _: CanRead,
+    hub: HubDep,
+    sort: Literal["cpu", "memory", "network", "io"] = "cpu",
+    limit: int = Query(10, ge=1, le=100),
+) -> dict[str, Any]:
+    """The containers using the most of `sort` now, across every host."""
+    agents, current = await _latest(hub)
+    ids = {(row["agent_id"], row["name"]): row["public_id"] for row in await ContainerService(hub).list_containers()}
+    ranked = []
+    for agent_id, latest in current.items():
+        for values in latest["containers"]:
+            score = sum(values.get(key) or 0 for key in SORT_KEYS[sort])
+            ranked.append((score, agent_id, values))
+    ranked.sort(key=lambda entry: entry[0], reverse=True)
+    items = [
+        {
+            "id": ids.get((agent_id, values["name"])),
+            "name": values["name"],
+            "agentId": agent_id,
+            "host": agents[agent_id]["name"],
+            "value": round(score, 3),
+            "sampledAt": rfc3339(values["sampledAt"]),
+            **{key: values.get(key) for key in ("cpuPercent", "memoryUsedMb", "memoryLimitMb")},
+        }
+        for score, agent_id, values in ranked[:limit]
+    ]
+    return {"sort": sort, "items": items}
+
+
+@router.get("/resources/summary")
+async def summary(_: CanRead, hub: HubDep) -> dict[str, Any]:
+    """Each host's latest CPU, memory and disk with its containers' totals, and the sum over
+    every host."""
+    agents, current = await _latest(hub)
+    hosts = []
+    for agent_id, latest in current.items():
+        host = latest["host"] or {}
+        containers = latest["containers"]
+        hosts.append(
+            {
+                "agentId": agent_id,
+                "name": agents[agent_id]["name"],
+                "sampledAt": rfc3339(latest["hostSampledAt"]),
+                "cpuPercent": host.get("cpuPercent"),
+                "memoryUsedMb": host.get("memoryUsedMb"),
+                "memoryTotalMb": host.get("memoryTotalMb"),
+                "diskUsedGb": host.get("diskUsedGb"),
+                "diskTotalGb": host.get("diskTotalGb"),
+                "containers": len(containers),
+                "containersCpuPercent": round(sum(c.get("cpuPercent") or 0 for c in containers), 3),
+                "containersMemoryUsedMb": round(sum(c.get("memoryUsedMb") or 0 for c in containers), 3),
+            }
+        )
+    reporting = [h for h in hosts if h["sampledAt"] is not None]
+
+    def total(key: str) -> float:
+        return round(sum(h[key] or 0 for h in reporting), 3)
+
+    overall = {
+        "hosts": len(hosts),
+        "reporting": len(reporting),
+        "containers": sum(h["containers"] for h in hosts),
+        "memoryUsedMb": total("memoryUsedMb"),
+        "memoryTotalMb": total("memoryTotalMb"),
+        "diskUsedGb": total("diskUsedGb"),
+        "diskTotalGb": total("diskTotalGb"),
+        "cpuPercent": round(total("cpuPercent") / len(reporting), 3) if reporting else None,
+    }
+    return {"overall": overall, "hosts": sorted(hosts, key=lambda h: h["name"].lower())}

@@ -87,4 +87,10 @@ async def test_containers_grouped_live_and_a_container_page_with_its_chart(brows
     )
     await screenshot(page, "container")
     await check_accessibility(page)
+
+    # The overview names the top consumers
+    await page.goto(serve.url + "/")
+    top = page.locator("table.top tbody tr", has_text="shop-web")
+    assert "20%" in await top.inner_text()
+    await check_accessibility(page)
     await page.close()

@@ -85,6 +85,11 @@ async def latest_of_many(conn: AsyncConnection, agent_ids: list[str]) -> dict[st
     return {row["agent_id"]: str(row["doc"]) for row in (await conn.execute(query)).mappings()}
 
 
+async def latest_of_all(conn: AsyncConnection) -> dict[str, str]:
+    query = select(metric_latest)
+    return {row["agent_id"]: str(row["doc"]) for row in (await conn.execute(query)).mappings()}
+
+
 async def put_latest(conn: AsyncConnection, agent_id: str, doc: str) -> None:
     await upsert_many(conn, metric_latest, [{"agent_id": agent_id, "doc": doc}], ("agent_id",))
 

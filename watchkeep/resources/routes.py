@@ -19,13 +19,6 @@ from watchkeep.resources.service import ResourceService
 router = make_router(prefix="/api/v1", tags=["resources"])
 
 Range = Literal["1h", "6h", "24h", "7d", "30d"]
-# What `top` sorts by: a container's latest value of these, summed
-SORT_KEYS: dict[str, tuple[str, ...]] = {
-    "cpu": ("cpuPercent",),
-    "memory": ("memoryUsedMb",),
-    "network": ("networkRxBytesPerSec", "networkTxBytesPerSec"),
-    "io": ("blockReadMb", "blockWriteMb"),
-}
 
 
 @router.get("/containers/{container_id}/resources/current")
@@ -74,25 +67,19 @@ async def top_consumers(
     limit: int = Query(10, ge=1, le=100),
 ) -> dict[str, Any]:
     """The containers using the most of `sort` now, across every host."""
-    agents, current = await _latest(hub)
+    hosts = {row["id"]: row["name"] for row, _ in await AgentService(hub).overview_facts()}
     ids = {(row["agent_id"], row["name"]): row["public_id"] for row in await ContainerService(hub).list_containers()}
-    ranked = []
-    for agent_id, latest in current.items():
-        for values in latest["containers"]:
-            score = sum(values.get(key) or 0 for key in SORT_KEYS[sort])
-            ranked.append((score, agent_id, values))
-    ranked.sort(key=lambda entry: entry[0], reverse=True)
     items = [
         {
             "id": ids.get((agent_id, values["name"])),
             "name": values["name"],
             "agentId": agent_id,
-            "host": agents[agent_id]["name"],
+            "host": hosts.get(agent_id, agent_id),
             "value": round(score, 3),
             "sampledAt": rfc3339(values["sampledAt"]),
             **{key: values.get(key) for key in ("cpuPercent", "memoryUsedMb", "memoryLimitMb")},
         }
-        for score, agent_id, values in ranked[:limit]
+        for score, agent_id, values in await ResourceService(hub).top_containers(sort, limit)
     ]
     return {"sort": sort, "items": items}
 

@@ -238,6 +238,15 @@ def _current(stored: str | None) -> dict[str, Any]:
     return {"host": host, "hostSampledAt": host_at, "containers": containers}
 
 
+# What `top_containers` ranks by: a container's latest value of these, summed
+TOP_KEYS: dict[str, tuple[str, ...]] = {
+    "cpu": ("cpuPercent",),
+    "memory": ("memoryUsedMb",),
+    "network": ("networkRxBytesPerSec", "networkTxBytesPerSec"),
+    "io": ("blockReadMb", "blockWriteMb"),
+}
+
+
 class ResourceService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -252,6 +261,20 @@ class ResourceService:
         async with self.hub.store.read() as conn:
             stored = await repo.latest_of_many(conn, agent_ids)
         return {agent_id: _current(stored.get(agent_id)) for agent_id in agent_ids}
+
+    async def top_containers(self, sort: str, limit: int) -> list[tuple[float, str, dict[str, Any]]]:
+        """(score, agent id, latest values) of the `limit` containers using the most of `sort`
+        (cpu, memory, network or io) now, across every agent."""
+        keys = TOP_KEYS[sort]
+        async with self.hub.store.read() as conn:
+            stored = await repo.latest_of_all(conn)
+        ranked = [
+            (float(sum(values.get(key) or 0 for key in keys)), agent_id, values)
+            for agent_id, doc in stored.items()
+            for values in _current(doc)["containers"]
+        ]
+        ranked.sort(key=lambda entry: entry[0], reverse=True)
+        return ranked[:limit]
 
     async def history(self, agent_id: str, range_name: str, metric: str, container: str | None) -> dict[str, Any]:
         """A metric's points over the range, from the coarsest tier the range reads (RANGE_TIERS);

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 
 from watchkeep.agents.service import AgentService
+from watchkeep.containers.service import ContainerService
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.hub import Hub
 from watchkeep.heartbeats.schedule import display_status
@@ -179,3 +180,31 @@ def _heartbeat_row(monitor: RowMapping, now_ms: int) -> Row:
         next_due=rfc3339(monitor["next_deadline_at"]),
         detail=monitor["cron"] or "",
     )
+
+
+@dataclass(frozen=True)
+class TopContainer:
+    id: str | None
+    name: str
+    host: str
+    cpu: float | None
+    memory_mb: float | None
+
+
+async def top_containers(hub: Hub, limit: int = 5) -> list[TopContainer]:
+    """The containers using the most CPU now, across every host."""
+    ranked = await ResourceService(hub).top_containers("cpu", limit)
+    if not ranked:
+        return []
+    hosts = {agent["id"]: agent["name"] for agent, _ in await AgentService(hub).overview_facts()}
+    ids = {(row["agent_id"], row["name"]): row["public_id"] for row in await ContainerService(hub).list_containers()}
+    return [
+        TopContainer(
+            id=ids.get((agent_id, values["name"])),
+            name=values["name"],
+            host=hosts.get(agent_id, agent_id),
+            cpu=values.get("cpuPercent"),
+            memory_mb=values.get("memoryUsedMb"),
+        )
+        for _, agent_id, values in ranked
+    ]

@@ -118,6 +118,7 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
     if query.get("fragment") == "monitors":
         return page(request, "_monitors.html", view=view, path=request.scope["path"])
     alerts = [AlertOut.of(row) for row in await AlertService(hub).active()] if kind is None else []
+    top = await overview.top_containers(hub) if kind is None else []
     return page(
         request,
         template,
@@ -126,6 +127,7 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
         states=overview.STATES,
         kinds=overview.KINDS,
         alerts=alerts,
+        top=top,
     )
 
 

@@ -1,4 +1,4 @@
-"""Containers over the Docker Engine API (unix socket or TCP, httpx2): the inventory, restart
+"""Containers over the Docker Engine API (protocol/docker.py): the inventory, restart
 counts and health from inspect, and stats with the `docker stats` formulas, as deltas against
 the agent's own previous sample of the same container run."""
 
@@ -8,42 +8,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
-import httpx2
-
+from watchkeep.protocol.docker import EngineClient, EngineUnavailable
 from watchkeep.protocol.ingest import Container, Mount, PortMapping, ServiceStats
 
 log = logging.getLogger("watchkeep.agent")
 MB = 1024 * 1024
-
-
-class EngineUnavailable(Exception):
-    pass
-
-
-class EngineClient:
-    def __init__(self, docker_host: str, timeout: float = 10.0) -> None:
-        parsed = urlparse(docker_host)
-        if parsed.scheme == "unix":
-            transport, base = httpx2.AsyncHTTPTransport(uds=parsed.path), "http://docker"
-        elif parsed.scheme in ("tcp", "http"):
-            transport, base = httpx2.AsyncHTTPTransport(), f"http://{parsed.netloc}"
-        else:
-            raise EngineUnavailable(f"unsupported Docker host {docker_host!r}")
-        self._client = httpx2.AsyncClient(transport=transport, base_url=base, timeout=timeout)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def get(self, path: str, **params: str) -> Any:
-        try:
-            response = await self._client.get(path, params=params or None)
-        except httpx2.HTTPError as exc:
-            raise EngineUnavailable(str(exc) or type(exc).__name__) from exc
-        if response.status_code >= 400:
-            raise EngineUnavailable(f"{path} answered {response.status_code}")
-        return response.json()
 
 
 @dataclass(frozen=True)

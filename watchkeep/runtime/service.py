@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from watchkeep.runtime.docker import DockerClient, DockerUnavailable
+from watchkeep.protocol.docker import EngineClient, EngineUnavailable
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class RuntimeStatus:
 
 async def runtime_status(docker_host: str) -> RuntimeStatus:
     try:
-        async with DockerClient(docker_host, timeout=2.0) as client:
+        async with EngineClient(docker_host, timeout=2.0) as client:
             info = await client.version()
         return RuntimeStatus(
             runtime="docker",
@@ -30,7 +30,7 @@ async def runtime_status(docker_host: str) -> RuntimeStatus:
             api_version=info.get("ApiVersion"),
             error=None,
         )
-    except DockerUnavailable as exc:
+    except EngineUnavailable as exc:
         docker_error = str(exc)
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         host = os.environ["KUBERNETES_SERVICE_HOST"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from watchkeep.containers.model import ContainerInfo
-from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
+from watchkeep.resources.model import ContainerSample, HostSample, NodeSample, ProcessSnapshot
 
 
 class CheckResult(msgspec.Struct):
@@ -56,6 +56,7 @@ class SampleBatch:
     checks: list[CheckResult] = field(default_factory=list)
     processes: ProcessSnapshot | None = None
     heartbeat: bool = False
+    nodes: dict[str, NodeSample] = field(default_factory=dict)
 
     @property
     def row_count(self) -> int:
@@ -65,4 +66,5 @@ class SampleBatch:
             + len(self.container_samples)
             + len(self.checks)
             + (1 if self.processes else 0)
+            + len(self.nodes)
         )

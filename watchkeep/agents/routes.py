@@ -120,11 +120,13 @@ async def current_metrics(agent_id: str, _: CanRead, hub: HubDep) -> dict[str, A
     await AgentService(hub).get_row(agent_id)
     current = await ResourceService(hub).current(agent_id)
     containers = [{**c, "sampledAt": rfc3339(c["sampledAt"])} for c in current["containers"]]
+    nodes = [{**n, "sampledAt": rfc3339(n["sampledAt"])} for n in current["nodes"]]
     return {
         "agentId": agent_id,
         "sampledAt": rfc3339(current["hostSampledAt"]),
         "host": current["host"],
         "containers": containers,
+        "nodes": nodes,
     }
 
 
@@ -136,14 +138,18 @@ async def metrics_history(
     range: Literal["1h", "6h", "24h", "7d", "30d"] = "1h",
     metric: str = "cpuPercent",
     container: str | None = None,
+    node: str | None = None,
 ) -> dict[str, Any]:
+    """A metric of the agent's host, of one of its containers (`container`), or of one of
+    the nodes it reports (`node`)."""
     await AgentService(hub).get_row(agent_id)
-    history = await ResourceService(hub).history(agent_id, range, metric, container)
+    history = await ResourceService(hub).history(agent_id, range, metric, container, node=node)
     return {
         "agentId": agent_id,
         "range": range,
         "metric": metric,
         "container": container,
+        "node": node,
         "bucketSeconds": history["bucketSeconds"],
         "points": [{"t": rfc3339(t), "v": round(v, 3), "max": round(m, 3)} for t, v, m in history["points"]],
     }

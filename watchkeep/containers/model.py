@@ -12,6 +12,8 @@ import msgspec
 IGNORE_LABEL = "watchkeep.ignore"
 GROUP_LABEL = "watchkeep.group"
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
+# Kubernetes' own label on a pod's containers; a KubeWatch pod carries it too
+NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 REMOVED = "removed"
 
 

@@ -10,7 +10,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.containers import repository as repo
-from watchkeep.containers.model import COMPOSE_PROJECT_LABEL, GROUP_LABEL, REMOVED, ContainerInfo, public_id
+from watchkeep.containers.model import (
+    COMPOSE_PROJECT_LABEL,
+    GROUP_LABEL,
+    NAMESPACE_LABEL,
+    REMOVED,
+    ContainerInfo,
+    public_id,
+)
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.errors import conflict, not_found
 from watchkeep.core.events import ContainerHealthChanged, ContainerStateChanged, Event
@@ -175,7 +182,7 @@ def transition_out(row: RowMapping) -> dict[str, Any]:
 
 def group_of(row: RowMapping, by: str, host_names: dict[str, str]) -> tuple[str, str]:
     """(kind, name) of the group a container belongs to: by host, or by its `watchkeep.group`
-    label, else its compose project, else its host."""
+    label, else its compose project, else its Kubernetes namespace, else its host."""
     host = ("host", host_names.get(row["agent_id"], row["agent_id"]))
     if by == "host":
         return host
@@ -184,6 +191,8 @@ def group_of(row: RowMapping, by: str, host_names: dict[str, str]) -> tuple[str,
         return ("group", labels[GROUP_LABEL])
     if labels.get(COMPOSE_PROJECT_LABEL):
         return ("project", labels[COMPOSE_PROJECT_LABEL])
+    if labels.get(NAMESPACE_LABEL):
+        return ("namespace", labels[NAMESPACE_LABEL])
     return host
 
 

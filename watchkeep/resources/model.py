@@ -56,6 +56,15 @@ class HostSample:
 
 
 @dataclass(slots=True)
+class NodeSample:
+    """A further host an agent reports beside its own (a cluster's node), by name."""
+
+    sample: HostSample
+    ready: bool | None = None
+    pods: int | None = None
+
+
+@dataclass(slots=True)
 class ContainerSample:
     """One reading of a container, named by the container's name (stable across re-creation)."""
 

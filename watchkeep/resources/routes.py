@@ -84,13 +84,31 @@ async def top_consumers(
     return {"sort": sort, "items": items}
 
 
+_HOST_KEYS = ("cpuPercent", "memoryUsedMb", "memoryTotalMb", "diskUsedGb", "diskTotalGb")
+
+
 @router.get("/resources/summary")
 async def summary(_: CanRead, hub: HubDep) -> dict[str, Any]:
     """Each host's latest CPU, memory and disk with its containers' totals, and the sum over
-    every host."""
+    every host. The nodes an agent reports (a cluster's) are hosts of their own, named by
+    `node`; their pods are counted as the agent's containers."""
     agents, current = await _latest(hub)
     hosts = []
     for agent_id, latest in current.items():
+        for node in latest["nodes"]:
+            hosts.append(
+                {
+                    "agentId": agent_id,
+                    "name": node["name"],
+                    "node": node["name"],
+                    "ready": node["ready"],
+                    "sampledAt": rfc3339(node["sampledAt"]),
+                    **{key: node.get(key) for key in _HOST_KEYS},
+                    "containers": node["pods"] or 0,
+                    "containersCpuPercent": None,
+                    "containersMemoryUsedMb": None,
+                }
+            )
         host = latest["host"] or {}
         containers = latest["containers"]
         hosts.append(
@@ -98,11 +116,8 @@ async def summary(_: CanRead, hub: HubDep) -> dict[str, Any]:
                 "agentId": agent_id,
                 "name": agents[agent_id]["name"],
                 "sampledAt": rfc3339(latest["hostSampledAt"]),
-                "cpuPercent": host.get("cpuPercent"),
-                "memoryUsedMb": host.get("memoryUsedMb"),
-                "memoryTotalMb": host.get("memoryTotalMb"),
-                "diskUsedGb": host.get("diskUsedGb"),
-                "diskTotalGb": host.get("diskTotalGb"),
+                "node": None,
+                **{key: host.get(key) for key in _HOST_KEYS},
                 "containers": len(containers),
                 "containersCpuPercent": round(sum(c.get("cpuPercent") or 0 for c in containers), 3),
                 "containersMemoryUsedMb": round(sum(c.get("memoryUsedMb") or 0 for c in containers), 3),
@@ -116,7 +131,7 @@ async def summary(_: CanRead, hub: HubDep) -> dict[str, Any]:
     overall = {
         "hosts": len(hosts),
         "reporting": len(reporting),
-        "containers": sum(h["containers"] for h in hosts),
+        "containers": sum(h["containers"] for h in hosts if h["node"] is None),
         "memoryUsedMb": total("memoryUsedMb"),
         "memoryTotalMb": total("memoryTotalMb"),
         "diskUsedGb": total("diskUsedGb"),

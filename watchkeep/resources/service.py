@@ -15,7 +15,7 @@ from watchkeep.core.errors import validation_error
 from watchkeep.core.hub import Hub
 from watchkeep.resources import repository as repo
 from watchkeep.resources import rollups
-from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
+from watchkeep.resources.model import ContainerSample, HostSample, NodeSample, ProcessSnapshot
 from watchkeep.resources.tables import CONTAINER_METRICS, HOST_METRICS, host_samples
 
 HOST = "host"
@@ -121,15 +121,22 @@ async def record(
     containers: list[ContainerSample],
     processes: ProcessSnapshot | None,
     *,
+    nodes: dict[str, NodeSample] | None = None,
     series: dict[tuple[str, str], int] | None = None,
     latest: dict[str, Any] | None = None,
 ) -> Recorded:
     """Store one payload's samples. `series` (filled in here) and `latest` are what the
     caller knows to be stored for the agent already (see agents/ingest/memory.py); what is not
-    given is read. `latest` is updated in place."""
+    given is read. `latest` is updated in place.
+
+    `nodes` are further hosts the agent reports (a cluster's nodes): each is a host series
+    under its name, beside the agent's own host (the series named "")."""
     if series is None:
         series = {}
-    wanted = ([(HOST, "")] if host else []) + [(CONTAINER, c.name) for c in containers]
+    nodes = nodes or {}
+    wanted = (
+        ([(HOST, "")] if host else []) + [(HOST, name) for name in nodes] + [(CONTAINER, c.name) for c in containers]
+    )
     if processes is not None:
         await repo.put_processes(
             conn,
@@ -170,6 +177,19 @@ async def record(
         await repo.insert_samples(conn, host_samples, [host_row])
         counters = (host.network_rx_bytes, host.network_tx_bytes)
         latest["host"] = newest(latest["host"], _latest({**host_values, "disks": disks}, counters))
+    if nodes:
+        node_rows = []
+        known_nodes = latest.setdefault("nodes", {})
+        for name, node in nodes.items():
+            elapsed, before = previous(known_nodes.get(name))
+            node_values = _host_values(node.sample, before, elapsed)
+            node_rows.append({"series_id": series[(HOST, name)], "ts": at_ms, **node_values, "disks": None})
+            counters = (node.sample.network_rx_bytes, node.sample.network_tx_bytes)
+            entry = newest(known_nodes.get(name), _latest(node_values, counters))
+            if entry is not None and entry["at"] == at_ms:
+                entry["ready"], entry["pods"] = node.ready, node.pods
+            known_nodes[name] = entry
+        await repo.insert_samples(conn, host_samples, node_rows)
     packed: dict[str, tuple[float | None, ...]] = {}
     by_name = latest["containers"]
     latest_keys, stored_values, stored_order = _CONTAINER_LATEST, _container_stored, _STORED_ORDER
@@ -235,7 +255,17 @@ def _current(stored: str | None) -> dict[str, Any]:
         {"name": name, "sampledAt": entry["at"], **_public(entry["v"])}
         for name, entry in sorted(latest["containers"].items())
     ]
-    return {"host": host, "hostSampledAt": host_at, "containers": containers}
+    nodes = [
+        {
+            "name": name,
+            "sampledAt": entry["at"],
+            "ready": entry.get("ready"),
+            "pods": entry.get("pods"),
+            **_public(entry["v"]),
+        }
+        for name, entry in sorted(latest.get("nodes", {}).items())
+    ]
+    return {"host": host, "hostSampledAt": host_at, "containers": containers, "nodes": nodes}
 
 
 # What `top_containers` ranks by: a container's latest value of these, summed
@@ -276,18 +306,23 @@ class ResourceService:
         ranked.sort(key=lambda entry: entry[0], reverse=True)
         return ranked[:limit]
 
-    async def history(self, agent_id: str, range_name: str, metric: str, container: str | None) -> dict[str, Any]:
+    async def history(
+        self, agent_id: str, range_name: str, metric: str, container: str | None, *, node: str | None = None
+    ) -> dict[str, Any]:
         """A metric's points over the range, from the coarsest tier the range reads (RANGE_TIERS);
         the time a tier has not rolled up yet comes from the finer tiers, so the newest
-        points are there too. Each point: (bucket start, average, maximum)."""
+        points are there too. Each point: (bucket start, average, maximum). The series is
+        the container's, else the node's, else the agent's own host."""
         if range_name not in RANGES_MS:
             raise validation_error(f"range must be one of {', '.join(RANGES_MS)}", "range")
+        if node is not None and container is not None:
+            raise validation_error("give either container or node, not both", "node")
         names = CAMEL_CONTAINER if container is not None else CAMEL_HOST
         if metric not in names:
             raise validation_error(f"metric must be one of {', '.join(sorted(names))}", "metric")
         tier, bucket_ms = RANGE_TIERS[range_name]
         since = self.hub.clock.now_ms() - RANGES_MS[range_name]
-        kind, name = (CONTAINER, container) if container is not None else (HOST, "")
+        kind, name = (CONTAINER, container) if container is not None else (HOST, node or "")
         column = names[metric]
         parts: list[repo.Bucket] = []
         async with self.hub.store.read() as conn:

@@ -137,6 +137,7 @@ class IngestService:
                 batch.host,
                 batch.container_samples,
                 batch.processes,
+                nodes=batch.nodes,
                 series=memory.series,
                 latest=memory.latest,
             )

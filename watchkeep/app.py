@@ -11,18 +11,22 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
+from prometheus_client.metrics_core import Metric
 
 from watchkeep import __version__
 from watchkeep.agents import protocol_routes as agent_protocol_routes
 from watchkeep.agents import routes as agent_routes
 from watchkeep.agents.auth import caller_of
+from watchkeep.agents.metrics import metric_families as agent_metrics
 from watchkeep.agents.selfmonitor import SelfMonitor
 from watchkeep.agents.service import AgentService
 from watchkeep.agents.worker import AgentStatusWorker
 from watchkeep.alerts import routes as alerts_routes
+from watchkeep.alerts.metrics import metric_families as alert_metrics
 from watchkeep.alerts.service import AlertService
 from watchkeep.alerts.sources import SOURCES, AlertSources
 from watchkeep.containers import routes as container_routes
+from watchkeep.containers.metrics import metric_families as container_metrics
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
@@ -33,6 +37,7 @@ from watchkeep.core.db import Store
 from watchkeep.core.db.migrate import migrate
 from watchkeep.core.events import routes as event_routes
 from watchkeep.core.events.consumers import Consumer
+from watchkeep.core.events.metrics import metric_families as event_metrics
 from watchkeep.core.events.retention import retention_step
 from watchkeep.core.events.streams import EventStreams
 from watchkeep.core.files import warn_if_wider
@@ -44,13 +49,17 @@ from watchkeep.core.http.openapi import install_openapi
 from watchkeep.core.http.security import SecurityHeadersMiddleware
 from watchkeep.core.hub import Hub
 from watchkeep.core.jobs import claimed
+from watchkeep.core.metrics import RequestMetrics, gauge, store_metrics
+from watchkeep.core.metrics import routes as metrics_routes
 from watchkeep.core.scheduler import Scheduler
 from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
 from watchkeep.heartbeats import routes as heartbeat_routes
+from watchkeep.heartbeats.metrics import metric_families as heartbeat_metrics
 from watchkeep.heartbeats.pings import PingRecorder
 from watchkeep.heartbeats.worker import DeadlineWorker
 from watchkeep.heartbeats.worker import retention_step as heartbeat_retention_step
 from watchkeep.notify import routes as notify_routes
+from watchkeep.notify.metrics import metric_families as notify_metrics
 from watchkeep.notify.runtime import NotifyRuntime
 from watchkeep.notify.service import ChannelService
 from watchkeep.resources import routes as resource_routes
@@ -181,10 +190,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     install_docs(app)
+    app.state.request_metrics = RequestMetrics()
+    app.state.metric_sources = [
+        store_metrics,
+        partial(_stream_metrics, streams),
+        event_metrics,
+        agent_metrics,
+        container_metrics,
+        heartbeat_metrics,
+        alert_metrics,
+        notify_metrics,
+    ]
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
+        metrics=app.state.request_metrics,
     )
     app.add_middleware(SecurityHeadersMiddleware)
     # Heartbeats: the ping routes first, as the router tries routes in order and they are the hot path.
@@ -192,7 +213,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents: the native ingest route next, for the same reason.
     app.router.routes.extend(agent_protocol_routes.routes)
     app.include_router(heartbeat_routes.router)
-    for router in (health.router, auth_routes.router, runtime_routes.router, event_routes.router):
+    for router in (
+        health.router,
+        auth_routes.router,
+        runtime_routes.router,
+        event_routes.router,
+        metrics_routes.router,
+    ):
         app.include_router(router)
     # Agents, their containers and resources
     for router in (agent_protocol_routes.router, agent_routes.router, container_routes.router, resource_routes.router):
@@ -202,6 +229,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # The web UI last: its pages never shadow an API route.
     install_web(app)
     return app
+
+
+async def _stream_metrics(streams: EventStreams, _: Hub) -> list[Metric]:
+    return [
+        gauge(
+            "watchkeep_sse_clients", "Event stream clients connected to this replica.", (), [((), len(streams.clients))]
+        )
+    ]
 
 
 async def _seal_stored_secrets(hub: Hub) -> None:

@@ -275,7 +275,9 @@ def user_delete(
 @key_app.command("create")
 def key_create(
     name: Annotated[str, typer.Option(help="A name saying what the key is for.")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, admin, agents:register.")] = "read",
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated: read, write, admin, agents:register, metrics.")
+    ] = "read",
     user: Annotated[str, typer.Option(help="The user the key acts as.")] = "admin",
     config: ConfigOpt = None,
     database_url: DatabaseOpt = None,

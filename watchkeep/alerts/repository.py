@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
@@ -141,3 +141,13 @@ async def list_windows(conn: AsyncConnection) -> list[RowMapping]:
 
 async def delete_window(conn: AsyncConnection, window_id: str) -> int:
     return (await conn.execute(delete(maintenance_windows).where(maintenance_windows.c.id == window_id))).rowcount
+
+
+async def active_counts(conn: AsyncConnection) -> list[RowMapping]:
+    """How many alerts are active, by source and severity."""
+    query = (
+        select(alerts.c.source, alerts.c.severity, func.count().label("count"))
+        .where(alerts.c.status == "active")
+        .group_by(alerts.c.source, alerts.c.severity)
+    )
+    return list((await conn.execute(query)).mappings())

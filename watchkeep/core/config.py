@@ -241,6 +241,11 @@ class Settings(BaseSettings):
         1000, ge=10, description="Frames queued for one event stream client before it is closed as too slow."
     )
 
+    # Prometheus metrics (watchkeep/core/metrics)
+    metrics_public: bool = Field(
+        False, description="Serve /metrics to anyone; otherwise it takes an API key with the metrics scope."
+    )
+
     # Self-monitoring (watchkeep/agents/selfmonitor.py)
     self_monitor: bool = Field(
         True, description="Run the agent's collectors in the hub for its own host (false turns it off)."

@@ -316,3 +316,9 @@ async def ping_rows(conn: AsyncConnection) -> PingRows:
         if isinstance(driver, sqlite3.Connection):
             return SqlitePingRows(conn, driver)
     return PingRows(conn)
+
+
+async def shown_states(conn: AsyncConnection, now_ms: int) -> list[RowMapping]:
+    """Every monitor's id, name and status as clients see it now."""
+    query = select(heartbeats.c.id, heartbeats.c.name, shown_status(now_ms).label("status"))
+    return list((await conn.execute(query)).mappings())

@@ -225,3 +225,9 @@ async def last_enqueued_at(conn: AsyncConnection, alert_id: str, channel_id: str
     )
     value = (await conn.execute(query)).scalar()
     return int(value) if value is not None else None
+
+
+async def outbox_counts(conn: AsyncConnection) -> dict[str, int]:
+    """Messages in the outbox by status."""
+    query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+    return {str(status): int(count) for status, count in (await conn.execute(query)).all()}

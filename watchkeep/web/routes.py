@@ -314,8 +314,8 @@ NOT_PAGES = ("/api/", "/agent/", "/ping/", "/static/")
 
 
 def _is_page(path: str) -> bool:
-    """Whatever is not an API, an agent protocol, a ping or a static file is a page."""
-    return not path.startswith(NOT_PAGES) and path != "/agent"
+    """Whatever is not an API, an agent protocol, a ping, the metrics or a static file is a page."""
+    return not path.startswith(NOT_PAGES) and path not in ("/agent", "/metrics")
 
 
 def install_web(app: FastAPI) -> None:

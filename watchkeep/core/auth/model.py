@@ -21,6 +21,7 @@ class Scope(StrEnum):
     WRITE = "write"
     ADMIN = "admin"
     AGENTS_REGISTER = "agents:register"
+    METRICS = "metrics"
 
 
 # The role a user needs for what a scope allows.
@@ -29,6 +30,7 @@ ROLE_FOR_SCOPE = {
     Scope.WRITE: Role.EDITOR,
     Scope.ADMIN: Role.ADMIN,
     Scope.AGENTS_REGISTER: Role.ADMIN,
+    Scope.METRICS: Role.VIEWER,
 }
 
 

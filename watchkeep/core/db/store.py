@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,18 @@ log = logging.getLogger("watchkeep.store")
 
 T = TypeVar("T")
 WriteUnit = Callable[[AsyncConnection], Awaitable[T]]
+
+
+@dataclass
+class StoreStats:
+    """Commits made by this process and the time they took, for /metrics."""
+
+    commits: int = 0
+    commit_seconds: float = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.commits += 1
+        self.commit_seconds += seconds
 
 
 @dataclass
@@ -85,6 +98,7 @@ class Store:
         self._checkpoint_conn: sqlite3.Connection | None = None
         self._checkpointing: asyncio.Future[None] | None = None
         self._commits = 0
+        self.stats = StoreStats()
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +128,11 @@ class Store:
         if self._write_engine is not self.engine:
             await self._write_engine.dispose()
 
+    @property
+    def queue_depth(self) -> int:
+        """Writes waiting for the writer (SQLite); 0 on PostgreSQL, where nothing queues."""
+        return self._queue.qsize()
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
@@ -123,8 +142,11 @@ class Store:
         if self._closing:
             raise service_unavailable("The hub is shutting down", retry_after=5)
         if not self.is_sqlite:
+            started = time.perf_counter()
             async with self.engine.begin() as conn:
-                return await unit(conn)
+                value = await unit(conn)
+            self.stats.add(time.perf_counter() - started)
+            return value
         if self._writer is None:
             raise RuntimeError("Store.start() was not called")
         pending = _Pending(unit)
@@ -156,7 +178,9 @@ class Store:
                     assert isinstance(item, _Pending)
                     batch.append(item)
                 if batch:
+                    started = time.perf_counter()
                     conn = await self._commit_batch(conn, batch)
+                    self.stats.add(time.perf_counter() - started)
                     self._after_commit()
         finally:
             await conn.close()

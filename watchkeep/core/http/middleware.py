@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from watchkeep.core.errors import ErrorCode, WatchkeepError
 from watchkeep.core.http.errors import internal_error, render_error
 from watchkeep.core.logging import request_id_var
+from watchkeep.core.metrics import RequestMetrics
 
 log = logging.getLogger("watchkeep.access")
 errors_log = logging.getLogger("watchkeep.errors")
@@ -76,10 +77,18 @@ def _too_large(limit: int) -> WatchkeepError:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        body_timeout_seconds: float = 30.0,
+        metrics: RequestMetrics | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout_seconds = body_timeout_seconds
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -169,7 +178,10 @@ class RequestContextMiddleware:
             if not response_started:
                 await render_error(internal_error(), path)(scope, receive, send_with_id)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            elapsed = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe(scope["method"], getattr(scope.get("route"), "path", None), status, elapsed)
+            duration_ms = round(elapsed * 1000, 2)
             log.info(
                 "%s %s %s %.2fms",
                 scope["method"],

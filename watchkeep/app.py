@@ -30,6 +30,7 @@ from watchkeep.containers.metrics import metric_families as container_metrics
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
+from watchkeep.core.backup import scheduled_backup_step
 from watchkeep.core.clock import Clock, SystemClock
 from watchkeep.core.config import Settings
 from watchkeep.core.crypto import SecretKeyError
@@ -98,6 +99,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         return await housekeeping_step(hub)
 
     scheduler.add("housekeeping", housekeeping, interval=3600)
+    if settings.backup_interval_hours > 0:
+        every = settings.backup_interval_hours * 3600
+        scheduler.add("backup", claimed(hub, "backup", every, partial(scheduled_backup_step, hub)), interval=60)
 
     # Heartbeats
     deadlines = DeadlineWorker(hub)

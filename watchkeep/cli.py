@@ -191,6 +191,47 @@ def migrate_command(config: ConfigOpt = None, database_url: DatabaseOpt = None, 
     console.print("Schema migrated." if applied else "Schema already current.")
 
 
+@app.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="The file to write the backup to.")],
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Back the database up to PATH while the hub runs (SQLite: its online backup; PostgreSQL: pg_dump)."""
+    from watchkeep.core.backup import BackupError, backup
+
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    try:
+        written = backup(settings, path)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Backed up to {written} ({written.stat().st_size:,} bytes).")
+
+
+@app.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A backup written by `watchkeep backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the database without asking.")] = False,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Replace the database with a backup. Refuses while a hub or another command uses it."""
+    from watchkeep.core.backup import BackupError, restore
+
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    if not yes and not typer.confirm(f"Replace the database with {path}? Everything written since is lost."):
+        raise typer.Exit(1)
+    try:
+        restore(settings, path)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Restored from {path}. Start the hub: it applies any newer migrations.")
+
+
 def _auth(hub: Hub) -> AuthService:
     from watchkeep.core.auth.service import AuthService
 

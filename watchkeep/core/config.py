@@ -241,6 +241,13 @@ class Settings(BaseSettings):
         1000, ge=10, description="Frames queued for one event stream client before it is closed as too slow."
     )
 
+    # Backups (watchkeep/core/backup.py)
+    backup_interval_hours: float = Field(
+        0, ge=0, description="Hours between scheduled backups into the backup directory; 0 turns them off."
+    )
+    backup_keep: int = Field(7, ge=1, description="Scheduled backups kept; older ones are deleted.")
+    backup_dir: Path | None = Field(None, description="Where scheduled backups go (default: backups/ in the data dir).")
+
     # Prometheus metrics (watchkeep/core/metrics)
     metrics_public: bool = Field(
         False, description="Serve /metrics to anyone; otherwise it takes an API key with the metrics scope."

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from watchkeep.core.db import inline_sqlite  # noqa: F401  (registers the writer's dialect)
+from watchkeep.core.db.inuse import PostgresUse, SqliteUse
 from watchkeep.core.db.urls import async_url
 from watchkeep.core.errors import service_unavailable
 from watchkeep.core.files import ensure_private_database, ensure_private_dir
@@ -99,14 +100,21 @@ class Store:
         self._checkpointing: asyncio.Future[None] | None = None
         self._commits = 0
         self.stats = StoreStats()
+        self._sqlite_use = SqliteUse(Path(self._database)) if self._database is not None else None
+        self._postgres_use = PostgresUse(self.engine) if self.dialect == "postgresql" else None
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
     async def start(self) -> None:
+        """Open the store; raises DatabaseInUse while `watchkeep restore` replaces the database."""
         if self._database is not None:
             ensure_private_database(Path(self._database))
+        if self._sqlite_use is not None:
+            self._sqlite_use.acquire()
+        if self._postgres_use is not None:
+            await self._postgres_use.acquire()
         if self.is_sqlite and self._writer is None:
             self._writer = asyncio.create_task(self._write_loop(), name="watchkeep-writer")
 
@@ -124,7 +132,11 @@ class Store:
         if self._checkpoint_conn is not None:
             self._checkpoint_conn.close()
             self._checkpoint_conn = None
+        if self._postgres_use is not None:
+            await self._postgres_use.release()
         await self.engine.dispose()
+        if self._sqlite_use is not None:
+            self._sqlite_use.release()
         if self._write_engine is not self.engine:
             await self._write_engine.dispose()
 

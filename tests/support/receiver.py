@@ -24,6 +24,8 @@ class Captured:
     path: str
     headers: dict[str, str]
     body: bytes
+    # False when the sender went away before the answer (see Receiver.delay)
+    answered: bool = True
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -37,6 +39,8 @@ class Receiver:
     url: str = ""
     requests: list[Captured] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    # Seconds to hold each answer back; a sender that disconnects meanwhile gets none
+    delay: float = 0.0
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, *statuses: int) -> None:
@@ -60,8 +64,15 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.requests.append(Captured(scope["method"], scope["path"], headers, body))
+        captured = Captured(scope["method"], scope["path"], headers, body)
+        self.requests.append(captured)
         self._arrived.set()
+        if self.delay:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.delay):
+                    if (await receive())["type"] == "http.disconnect":
+                        captured.answered = False
+                        return
         status = self.failures.pop(0) if self.failures else 200
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"ok" if status == 200 else b"try again"})

@@ -4,7 +4,10 @@ processes) to `POST /api/metrics/ingest` as fast as answers come back, on SQLite
 PostgreSQL, side by side.
 
     .venv/bin/python bench/ingest.py [--agents 32] [--seconds 20]
-        [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test] [--replicas 2]
+
+With `--replicas N` (PostgreSQL), N hub processes share the database and the agents are
+spread over them; the line compares that with one replica.
 
 The client speaks HTTP/1.1 over keep-alive sockets itself, so that it costs the machine
 less than the hub it measures.
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import secrets
 import sys
 import tempfile
 import time
@@ -144,13 +149,13 @@ async def create_agents(base: str, count: int) -> list[str]:
         return tokens
 
 
-async def drive(port: int, tokens: list[str], seconds: float) -> tuple[int, list[float], int]:
+async def drive(ports: list[int], tokens: list[str], seconds: float) -> tuple[int, list[float], int]:
     bodies = [payload(seq) for seq in range(8)]
     latencies: list[float] = []
     failures = 0
     deadline = time.perf_counter() + seconds
 
-    async def agent(token: str) -> None:
+    async def agent(token: str, port: int) -> None:
         nonlocal failures
         connection = await Connection.open(port)
         seq = 0
@@ -165,23 +170,34 @@ async def drive(port: int, tokens: list[str], seconds: float) -> tuple[int, list
         finally:
             connection.close()
 
-    await asyncio.gather(*(agent(token) for token in tokens))
+    await asyncio.gather(*(agent(token, ports[i % len(ports)]) for i, token in enumerate(tokens)))
     return len(latencies), latencies, failures
 
 
-async def measure(hub: Serve, agents: int, seconds: float) -> tuple[int, list[float], int, float]:
-    tokens = await create_agents(hub.url, agents)
-    await drive(hub.port, tokens, 2)  # warm-up
-    process = psutil.Process(hub.process.pid)
-    before = process.cpu_times()
-    count, latencies, failures = await drive(hub.port, tokens, seconds)
-    after = process.cpu_times()
-    return count, latencies, failures, after.user + after.system - before.user - before.system
+def _cpu(processes: list[psutil.Process]) -> float:
+    return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
 
 
-def run(database_url: str, agents: int, seconds: float) -> str:
-    with tempfile.TemporaryDirectory() as data_dir, serving(database_url, data_dir, **HUB_SETTINGS) as hub:
-        count, latencies, failures, hub_cpu_seconds = asyncio.run(measure(hub, agents, seconds))
+async def measure(hubs: list[Serve], agents: int, seconds: float) -> tuple[int, list[float], int, float]:
+    """The agents spread over the hubs (replicas of one database); the hubs' CPU summed."""
+    tokens = await create_agents(hubs[0].url, agents)
+    ports = [hub.port for hub in hubs]
+    await drive(ports, tokens, 2)  # warm-up
+    processes = [psutil.Process(hub.process.pid) for hub in hubs]
+    before = _cpu(processes)
+    count, latencies, failures = await drive(ports, tokens, seconds)
+    return count, latencies, failures, _cpu(processes) - before
+
+
+def run(database_url: str, agents: int, seconds: float, replicas: int = 1) -> str:
+    # Replicas share the key that seals the database's secrets.
+    shared = {**HUB_SETTINGS, "secret_key": secrets.token_urlsafe(32)}
+    with contextlib.ExitStack() as stack:
+        hubs = [
+            stack.enter_context(serving(database_url, stack.enter_context(tempfile.TemporaryDirectory()), **shared))
+            for _ in range(replicas)
+        ]
+        count, latencies, failures, hub_cpu_seconds = asyncio.run(measure(hubs, agents, seconds))
     latencies.sort()
     rate = count / seconds
     p50 = latencies[len(latencies) // 2] * 1000
@@ -198,8 +214,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--replicas", type=int, default=1, help="hub processes on one PostgreSQL database")
     args = parser.parse_args()
     parts = []
+    if args.replicas > 1:
+        for replicas in (1, args.replicas):
+            with postgres_database(args.postgres) as url:
+                result = run(url, args.agents, args.seconds, replicas)
+            print(f"postgresql x{replicas}: {result}", file=sys.stderr)
+            parts.append(f"postgresql x{replicas}: {result}")
+        print(f"ingest agents={args.agents} seconds={args.seconds:g} | " + " | ".join(parts))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "sqlite"):
             result = run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds)

@@ -5,7 +5,7 @@ resolves container alerts, counts restart loops, and reconciles after a reconnec
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -28,7 +28,7 @@ def database_url(sqlite_url: str) -> str:
 
 @pytest.fixture
 async def hub(start_hub: StartHub, clock: FrozenClock, docker_engine: DockerEngine) -> AsyncIterator[RunningHub]:
-    async with start_hub(clock=clock, docker_host=docker_engine.host) as running:
+    async with start_hub(clock=clock, docker_host=docker_engine.host, docker_stats_interval=0.5) as running:
         status = running.admin
         await eventually(
             lambda: _json(status, "/api/v1/runtime/status", lambda body: body["following"]), "the engine followed"
@@ -37,7 +37,7 @@ async def hub(start_hub: StartHub, clock: FrozenClock, docker_engine: DockerEngi
 
 
 @pytest.fixture
-def containers(docker_engine: DockerEngine) -> Callable[[str], str]:
+def containers(docker_engine: DockerEngine) -> Iterator[Callable[[str], str]]:
     """Names for this test's containers; each is removed at the end."""
     made: list[str] = []
 
@@ -45,7 +45,7 @@ def containers(docker_engine: DockerEngine) -> Callable[[str], str]:
         made.append(base)
         return base
 
-    yield name  # type: ignore[misc]
+    yield name
     for made_name in made:
         docker_engine.docker("rm", "-f", made_name, check=False)
 
@@ -94,6 +94,14 @@ async def test_a_started_then_stopped_container_is_a_completed_exit_with_its_upt
     await eventually(
         lambda: _json(hub.admin, f"/api/v1/containers/{public_id}", lambda b: b["state"] == "running"), "running"
     )
+    # The stats loop samples it as the hub's own agent, and leaves transitions to the events
+    current = await eventually(
+        lambda: _json(hub.admin, f"/api/v1/containers/{public_id}/resources/current", lambda body: body),
+        "the container's stats",
+    )
+    assert current["values"]["memoryUsedMb"] is not None
+    agents = (await hub.admin.get("/api/v1/agents")).json()
+    assert [agent["name"] for agent in agents if agent["id"] == found["agentId"]] == ["watchkeep hub"]
     clock.advance(60)
     # busybox sleep as PID 1 ignores SIGTERM: the engine kills it after the timeout (137)
     docker_engine.docker("stop", "-t", "1", name)

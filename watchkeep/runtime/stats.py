@@ -10,7 +10,8 @@ from watchkeep.agent.docker import DockerCollector
 from watchkeep.agent.sampler import rfc3339
 from watchkeep.agents.ingest import native
 from watchkeep.agents.ingest.store import IngestService, place_in_time
-from watchkeep.agents.selfmonitor import own_agent
+from watchkeep.agents.selfmonitor import forget_own_agent, own_agent
+from watchkeep.core.errors import WatchkeepError
 from watchkeep.core.hub import Hub
 from watchkeep.protocol.ingest import IngestPayload
 from watchkeep.runtime.watcher import RuntimeWatcher
@@ -34,5 +35,8 @@ class RuntimeStats:
         batch = native.to_batch(payload, *place_in_time(self.hub, at_ms))
         for info in batch.containers:
             info.state = info.health = info.restart_count = None
-        await IngestService(self.hub).store(await own_agent(self.hub), batch)
+        try:
+            await IngestService(self.hub).store(await own_agent(self.hub), batch)
+        except WatchkeepError:  # the agent was deleted or rotated: register again next time
+            forget_own_agent(self.hub)
         return False

@@ -179,21 +179,22 @@ async def test_a_restart_loop_alerts_and_resolves_once_the_window_holds_fewer_re
     started = await eventually(
         lambda: _events(hub, "container.restart_alert", public_id), "the restart loop", timeout=90
     )
-    assert (started[0].firing, started[0].restarts, started[0].threshold, started[0].window_seconds) == (
-        True,
-        3,
-        3,
-        600,
-    )
+    assert (started[0].firing, started[0].threshold, started[0].window_seconds) == (True, 3, 600)
+    assert started[0].restarts >= 3  # one start may bring two restarts when the engine was quicker
     alert = (await eventually(lambda: _alerts(hub, public_id, "container_restart_loop"), "the alert"))[0]
     assert alert["status"] == "active" and alert["details"]["threshold"] == 3
     loop = (await hub.admin.get(f"/api/v1/containers/{public_id}")).json()["restartLoop"]
     assert loop is not None and loop["restarts"] >= 3 and loop["windowSeconds"] == 600
     restarted = [t for t in await _transitions(hub, public_id) if t["restarts"]]
-    assert restarted and all((t["previousState"], t["state"]) == ("exited", "running") for t in restarted)
+    # Each counted on a start (the engine may have restarted it again before the start was read)
+    assert sum(t["restarts"] for t in restarted) >= 3 and all(t["state"] == "running" for t in restarted)
 
     # Stop the loop, let its last events arrive, then let the window pass
-    docker_engine.docker("update", "--restart=no", name)
+    async def policy_off() -> bool:
+        # The engine refuses an update while it swaps the container's process: try again
+        return docker_engine.docker("update", "--restart=no", name, check=False) != ""
+
+    await eventually(policy_off, "the restart policy off")
     docker_engine.wait_for(name, "{{.State.Status}}", "exited")
 
     async def settled() -> bool:

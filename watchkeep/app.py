@@ -27,6 +27,7 @@ from watchkeep.alerts.service import AlertService
 from watchkeep.alerts.sources import SOURCES, AlertSources
 from watchkeep.containers import routes as container_routes
 from watchkeep.containers.metrics import metric_families as container_metrics
+from watchkeep.containers.service import ContainerService
 from watchkeep.core import health
 from watchkeep.core.auth import routes as auth_routes
 from watchkeep.core.auth.service import AuthService
@@ -67,6 +68,8 @@ from watchkeep.resources import routes as resource_routes
 from watchkeep.resources.rollups import retention_step as metric_retention_step
 from watchkeep.resources.rollups import rollup_step
 from watchkeep.runtime import routes as runtime_routes
+from watchkeep.runtime.stats import RuntimeStats
+from watchkeep.runtime.watcher import RuntimeWatcher
 from watchkeep.web.routes import install_web
 from watchkeep.webhooks import routes as webhooks_routes
 from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
@@ -130,6 +133,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     if self_monitor is not None:
         scheduler.add("self-monitor", self_monitor.step, interval=settings.agent_push_interval_seconds)
 
+    # The local runtime: this host's Docker engine, followed on every replica; restart loops
+    runtime_watcher = RuntimeWatcher(hub)
+    scheduler.add("runtime-stats", RuntimeStats(hub, runtime_watcher).step, interval=settings.docker_stats_interval)
+    scheduler.add("container-restart-loops", ContainerService(hub).check_restart_loops, interval=5)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         warn_if_wider(settings.data_dir, 0o700)
@@ -145,6 +153,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             await consumer.register()
         await streams.start()
         scheduler.start()
+        runtime_watcher.start()
         # What start-up allocated lives as long as the process: keep it out of the
         # collector's generations, so collections stay short on the hot paths.
         gc.freeze()
@@ -156,6 +165,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await runtime_watcher.stop()
             await scheduler.stop()
             for consumer in consumers:
                 with contextlib.suppress(Exception):
@@ -186,6 +196,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.heartbeat_deadlines = deadlines
     app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
+    app.state.runtime_watcher = runtime_watcher
     app.state.capabilities = {
         *("users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"),
         *("agents", "heartbeats"),

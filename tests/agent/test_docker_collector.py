@@ -128,3 +128,25 @@ async def test_without_a_docker_socket_the_collector_says_so_once(
     assert not first.available and not second.available
     assert first.services == [] and first.containers == []
     assert sum("no Docker engine" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_an_exited_container_reports_how_it_exited(
+    docker_engine: DockerEngine, collector: DockerCollector
+) -> None:
+    docker_engine.run("failed", command=("/bin/sh", "-c", "exit 3"))
+    docker_engine.wait_for("failed", "{{.State.Status}}", "exited")
+    service = _service(await collector.collect(), "failed")
+    assert (service.exit_code, service.oom_killed) == (3, False)
+    assert service.finished_at is not None and service.finished_at.endswith("Z")
+    assert len(service.finished_at) == len("2026-01-01T00:00:00.000Z")
+    docker_engine.docker("rm", "-f", "failed")
+
+
+async def test_a_created_container_that_never_ran_reports_no_exit(
+    docker_engine: DockerEngine, collector: DockerCollector
+) -> None:
+    docker_engine.docker("create", "--name", "never", "--network", "none", "watchkeep-test/busybox:local", "/bin/true")
+    service = _service(await collector.collect(), "never")
+    assert service.state == "created"
+    assert (service.exit_code, service.oom_killed, service.finished_at) == (None, None, None)
+    docker_engine.docker("rm", "-f", "never")

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.agents.support import REGISTER_EXAMPLE, bearer, table_snapshot
 from tests.support.hub import RunningHub
+from tests.support.polling import eventually
 from watchkeep.core.clock import FrozenClock
 
 StartHub = Callable[..., AbstractAsyncContextManager[RunningHub]]
@@ -127,3 +128,23 @@ async def test_a_bad_pod_or_node_is_named_and_writes_nothing(hub: RunningHub) ->
         assert response.status_code == 400, body
         assert response.json()["error"]["field"] == field
     assert await table_snapshot(hub) == before
+
+
+async def test_a_failed_pod_raises_an_alert_and_a_finished_job_none(start_hub: StartHub, clock: FrozenClock) -> None:
+    async with start_hub(clock=clock) as hub:
+        agent_id, headers = await _agent(hub)
+        await _push(hub, agent_id, headers, {"pods": [_pod("api", "shop"), _pod("report", "jobs")]})
+        clock.advance(15)
+        failed = _pod("api", "shop", phase="Failed")
+        await _push(hub, agent_id, headers, {"pods": [failed, _pod("report", "jobs", phase="Succeeded")]})
+
+        async def active() -> list[dict[str, Any]]:
+            alerts: list[dict[str, Any]] = (await hub.admin.get("/api/v1/alerts/active")).json()["critical"]
+            return alerts
+
+        alerts = await eventually(active, "the failed pod's alert")
+        assert [(a["type"], a["entityName"]) for a in alerts] == [("container_exited", "shop/api")]
+        assert alerts[0]["details"]["exitCode"] == 1
+        by_name = {c["name"]: c for c in (await hub.admin.get("/api/v1/containers")).json()["items"]}
+        transitions = (await hub.admin.get(f"/api/v1/containers/{by_name['jobs/report']['id']}/transitions")).json()
+        assert transitions["items"][0]["outcome"] == "completed"

@@ -73,6 +73,14 @@ def network_io(stats: dict[str, Any]) -> tuple[float, float] | None:
     return rx / MB, tx / MB
 
 
+def _utc_seconds(stamp: str) -> str | None:
+    """The engine's RFC 3339 time (nanoseconds) cut to milliseconds, as the payload's times."""
+    if not stamp.endswith("Z") or "T" not in stamp:
+        return None
+    whole, _, fraction = stamp[:-1].partition(".")
+    return f"{whole}.{(fraction + '000')[:3]}Z"
+
+
 def _name(summary: dict[str, Any]) -> str:
     names = summary.get("Names") or []
     return str(names[0]).lstrip("/") if names else str(summary.get("Id", ""))[:12]
@@ -151,6 +159,13 @@ class DockerCollector:
             health=health or None,
             restart_count=int(inspect.get("RestartCount") or 0),
         )
+        if service.state in ("exited", "dead"):
+            # How it exited; a container that never ran has no finish time and says nothing.
+            finished = str(info_state.get("FinishedAt") or "")
+            if finished and not finished.startswith("0001-"):
+                service.exit_code = int(info_state.get("ExitCode") or 0)
+                service.oom_killed = bool(info_state.get("OOMKilled"))
+                service.finished_at = _utc_seconds(finished)
         if stats is None:
             self._baselines.pop(container_id, None)
             return service

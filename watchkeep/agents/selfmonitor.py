@@ -1,6 +1,7 @@
 """Self-monitoring: the hub runs the agent's collectors in-process for its own host and stores
 the samples through the same ingest service an agent's push goes through, so a new hub shows
-its own machine at once. `WATCHKEEP_SELF_MONITOR=false` turns it off.
+its own machine at once. `WATCHKEEP_SELF_MONITOR=false` turns it off. The local Docker
+engine's containers are sampled by the local runtime (watchkeep/runtime), at its own interval.
 
 The hub's own agent (`own_agent`) is also what the containers of the hub's local Docker
 engine belong to: a container of that agent is local to this hub."""
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from watchkeep import __version__
 from watchkeep.agent.checks import CheckRunner
 from watchkeep.agent.config import LocalChecks
-from watchkeep.agent.docker import DockerCollector
 from watchkeep.agent.hostcollector import HostCollector
 from watchkeep.agent.sampler import Sampler
 from watchkeep.agents.ingest import native
@@ -49,6 +49,12 @@ async def own_agent(hub: Hub) -> AgentCredential:
     return own.credential
 
 
+def own_agent_id(hub: Hub) -> str | None:
+    """The own agent's id, when this hub process registered or found it already."""
+    credential = hub.local(_OwnAgent).credential
+    return None if credential is None else credential.agent_id
+
+
 def forget_own_agent(hub: Hub) -> None:
     """After the agent was deleted or its token rotated: register again on next use."""
     hub.local(_OwnAgent).credential = None
@@ -59,7 +65,6 @@ class SelfMonitor:
         self.hub = hub
         self.sampler = Sampler(
             host=HostCollector(),
-            docker=DockerCollector(hub.settings.docker_host),
             checks=CheckRunner(LocalChecks()),
             now=lambda: hub.clock.now_ms() / 1000,
         )

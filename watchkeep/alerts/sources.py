@@ -14,6 +14,9 @@ from watchkeep.alerts.service import Condition, apply_condition
 from watchkeep.core.events import (
     AgentOffline,
     AgentOnline,
+    ContainerHealthChanged,
+    ContainerRestartAlert,
+    ContainerStateChanged,
     Event,
     HeartbeatDeadlineMissed,
     HeartbeatFailed,
@@ -79,12 +82,77 @@ def _heartbeat_recovered(event: HeartbeatRecovered) -> list[Condition]:
     ]
 
 
+# Containers: a failed exit, unhealthy, a restart loop; removal clears all three.
+CONTAINER_EXITED = "container_exited"
+CONTAINER_UNHEALTHY = "container_unhealthy"
+CONTAINER_RESTART_LOOP = "container_restart_loop"
+
+
+def _container(
+    event: ContainerStateChanged | ContainerHealthChanged | ContainerRestartAlert,
+    alert_type: str,
+    *,
+    firing: bool,
+    message: str,
+    details: dict[str, Any] | None = None,
+    severity: str = "warning",
+) -> Condition:
+    return Condition(
+        source="container",
+        type=alert_type,
+        entity_type="container",
+        entity_id=event.container_id,
+        entity_name=event.name,
+        firing=firing,
+        severity=severity,
+        message=message,
+        details={"agentId": event.agent_id, **(details or {})},
+    )
+
+
+def _container_state(event: ContainerStateChanged) -> list[Condition]:
+    if event.outcome == "failed":
+        oom = " (killed: out of memory)" if event.oom_killed else ""
+        code = "" if event.exit_code is None else f" with exit code {event.exit_code}"
+        details = {"exitCode": event.exit_code, "oomKilled": event.oom_killed}
+        message = f"container {event.name} exited{code}{oom}"
+        return [_container(event, CONTAINER_EXITED, firing=True, message=message, details=details, severity="critical")]
+    if event.state == "running":
+        return [_container(event, CONTAINER_EXITED, firing=False, message=f"container {event.name} is running")]
+    if event.state == "removed":
+        message = f"container {event.name} was removed"
+        return [
+            _container(event, alert_type, firing=False, message=message)
+            for alert_type in (CONTAINER_EXITED, CONTAINER_UNHEALTHY, CONTAINER_RESTART_LOOP)
+        ]
+    return []
+
+
+def _container_health(event: ContainerHealthChanged) -> list[Condition]:
+    firing = event.health == "unhealthy"
+    message = f"container {event.name} is {event.health or 'without a health check'}"
+    return [_container(event, CONTAINER_UNHEALTHY, firing=firing, message=message)]
+
+
+def _container_restarts(event: ContainerRestartAlert) -> list[Condition]:
+    window = f"{event.window_seconds // 60} min" if event.window_seconds % 60 == 0 else f"{event.window_seconds} s"
+    if event.firing:
+        message = f"container {event.name} restarted {event.restarts} times in {window}"
+    else:
+        message = f"container {event.name} stopped restarting"
+    details = {"restarts": event.restarts, "threshold": event.threshold, "windowSeconds": event.window_seconds}
+    return [_container(event, CONTAINER_RESTART_LOOP, firing=event.firing, message=message, details=details)]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
     HeartbeatDeadlineMissed.type: _heartbeat_missed,  # type: ignore[dict-item]
     HeartbeatFailed.type: _heartbeat_failed,  # type: ignore[dict-item]
     HeartbeatRecovered.type: _heartbeat_recovered,  # type: ignore[dict-item]
+    ContainerStateChanged.type: _container_state,  # type: ignore[dict-item]
+    ContainerHealthChanged.type: _container_health,  # type: ignore[dict-item]
+    ContainerRestartAlert.type: _container_restarts,  # type: ignore[dict-item]
 }
 
 

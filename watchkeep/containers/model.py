@@ -36,6 +36,13 @@ class ContainerInfo(msgspec.Struct):
     mounts: Sequence[Any] | None = None
     network_mode: str | None = None
     created_ms: int | None = None
+    # How it last exited, where known (the local runtime's inspect, or the agent's fields)
+    exit_code: int | None = None
+    oom_killed: bool | None = None
+    # True: a stop or kill was asked of the engine before it died (local containers only)
+    requested_stop: bool | None = None
+    # The last log lines on a die: {stream, at, text} each
+    log_tail: list[dict[str, Any]] | None = None
 
     @property
     def ignored(self) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from watchkeep.containers.tables import agent_containers, container_transitions
+from watchkeep.containers.tables import agent_containers, container_restart_loops, container_transitions
 from watchkeep.core.db.bulk import execute_many, upsert_many
 
 KEEP_WHEN_NULL = (
@@ -52,7 +52,9 @@ async def upsert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
 async def states_of(conn: AsyncConnection, agent_id: str) -> dict[str, RowMapping]:
     """Container id → its public id, state, health and archive time, for one agent."""
     c = agent_containers.c
-    query = select(c.container_id, c.public_id, c.name, c.state, c.health, c.archived_at).where(c.agent_id == agent_id)
+    query = select(c.container_id, c.public_id, c.name, c.state, c.health, c.restart_count, c.archived_at).where(
+        c.agent_id == agent_id
+    )
     return {row["container_id"]: row for row in (await conn.execute(query)).mappings()}
 
 
@@ -62,7 +64,11 @@ async def archive_unseen(conn: AsyncConnection, agent_id: str, at_ms: int) -> li
     c = agent_containers.c
     unseen = and_(c.agent_id == agent_id, c.last_seen_at < at_ms, c.archived_at.is_(None))
     rows = list(
-        (await conn.execute(select(c.public_id, c.name, c.state, c.health, c.archived_at).where(unseen))).mappings()
+        (
+            await conn.execute(
+                select(c.public_id, c.name, c.state, c.health, c.restart_count, c.archived_at).where(unseen)
+            )
+        ).mappings()
     )
     if rows:
         await conn.execute(update(agent_containers).where(unseen).values(archived_at=at_ms))
@@ -105,6 +111,7 @@ async def by_public_id(conn: AsyncConnection, public_id: str) -> RowMapping | No
 
 
 async def delete_container(conn: AsyncConnection, public_id: str) -> None:
+    await conn.execute(delete(container_restart_loops).where(container_restart_loops.c.public_id == public_id))
     await conn.execute(delete(container_transitions).where(container_transitions.c.public_id == public_id))
     await conn.execute(delete(agent_containers).where(agent_containers.c.public_id == public_id))
 
@@ -148,5 +155,61 @@ async def counts_by_agent(conn: AsyncConnection) -> dict[str, int]:
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
     ids = select(agent_containers.c.public_id).where(agent_containers.c.agent_id == agent_id)
+    await conn.execute(delete(container_restart_loops).where(container_restart_loops.c.agent_id == agent_id))
     await conn.execute(delete(container_transitions).where(container_transitions.c.public_id.in_(ids)))
     await conn.execute(delete(agent_containers).where(agent_containers.c.agent_id == agent_id))
+
+
+# Restart loops
+
+
+async def restarts_since(conn: AsyncConnection, public_id: str, after_ms: int, until_ms: int) -> list[int]:
+    """The time of each restart in (after_ms, until_ms], oldest first, one entry per restart."""
+    t = container_transitions.c
+    query = (
+        select(t.at, t.restarts)
+        .where(t.public_id == public_id, t.at > after_ms, t.at <= until_ms, t.restarts > 0)
+        .order_by(t.at, t.id)
+    )
+    return [at for at, restarts in (await conn.execute(query)).all() for _ in range(int(restarts))]
+
+
+async def labels_of(conn: AsyncConnection, public_id: str) -> str | None:
+    query = select(agent_containers.c.labels).where(agent_containers.c.public_id == public_id)
+    value = (await conn.execute(query)).scalar()
+    return None if value is None else str(value)
+
+
+async def loop_of(conn: AsyncConnection, public_id: str) -> RowMapping | None:
+    query = select(container_restart_loops).where(container_restart_loops.c.public_id == public_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def insert_loop(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(insert(container_restart_loops).values(**row))
+
+
+async def due_loops(conn: AsyncConnection, now_ms: int, limit: int) -> list[RowMapping]:
+    loops = container_restart_loops.c
+    query = select(container_restart_loops).where(loops.due_at <= now_ms).order_by(loops.due_at).limit(limit)
+    return list((await conn.execute(query)).mappings())
+
+
+async def move_loop(conn: AsyncConnection, public_id: str, due_at: int | None, new_due: int, restarts: int) -> bool:
+    """Set the loop's next deadline, if its deadline is still `due_at` (None: whatever it is);
+    False when another writer moved or ended it first."""
+    loops = container_restart_loops.c
+    query = update(container_restart_loops).where(loops.public_id == public_id)
+    if due_at is not None:
+        query = query.where(loops.due_at == due_at)
+    result = await conn.execute(query.values(due_at=new_due, restarts=restarts))
+    return bool(result.rowcount)
+
+
+async def end_loop(conn: AsyncConnection, public_id: str, due_at: int | None = None) -> bool:
+    """Delete the loop, if its deadline is still `due_at` (None: whatever it is)."""
+    loops = container_restart_loops.c
+    query = delete(container_restart_loops).where(loops.public_id == public_id)
+    if due_at is not None:
+        query = query.where(loops.due_at == due_at)
+    return bool((await conn.execute(query)).rowcount)

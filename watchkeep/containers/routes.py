@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from fastapi import Query, Response
 
+from watchkeep.agents.selfmonitor import own_agent_id
 from watchkeep.agents.service import AgentService
-from watchkeep.containers.service import ContainerService, container_out, group_of, transition_out
+from watchkeep.containers.service import ContainerService, container_out, group_of, restart_loop_out, transition_out
 from watchkeep.core.auth.deps import CanRead, CanWrite
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
@@ -32,7 +33,8 @@ async def list_containers(
     rows, groups = await ContainerService(hub).grouped(
         agent_id=agent_id, state=state, archived=archived, by=group_by, host_names=hosts
     )
-    items = [{**container_out(row), "group": group_of(row, group_by, hosts)[1]} for row in rows]
+    local = own_agent_id(hub)
+    items = [{**container_out(row, local), "group": group_of(row, group_by, hosts)[1]} for row in rows]
     return {"items": items, "total": len(items), "groups": groups}
 
 
@@ -40,7 +42,8 @@ async def list_containers(
 async def get_container(container_id: str, _: CanRead, hub: HubDep) -> dict[str, Any]:
     service = ContainerService(hub)
     row = await service.get(container_id)
-    return {**container_out(row), "uptime": await service.uptime(container_id)}
+    loop = restart_loop_out(await service.restart_loop(container_id))
+    return {**container_out(row, own_agent_id(hub)), "uptime": await service.uptime(container_id), "restartLoop": loop}
 
 
 @router.get("/{container_id}/transitions")

@@ -10,6 +10,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.containers import repository as repo
+from watchkeep.containers import restarts as restart_loops
+from watchkeep.containers.exits import EXITED_STATES, exit_code_from_status, outcome
 from watchkeep.containers.model import (
     COMPOSE_PROJECT_LABEL,
     GROUP_LABEL,
@@ -18,9 +20,12 @@ from watchkeep.containers.model import (
     ContainerInfo,
     public_id,
 )
+from watchkeep.containers.restarts import RestartRule
 from watchkeep.core.clock import rfc3339
+from watchkeep.core.config import Settings
 from watchkeep.core.errors import conflict, not_found
 from watchkeep.core.events import ContainerHealthChanged, ContainerStateChanged, Event
+from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 
 _encoder = msgspec.json.Encoder()
@@ -39,13 +44,15 @@ async def apply(
     at_ms: int,
     written: list[ContainerInfo] | None = None,
     events: list[Event] | None = None,
+    rule: RestartRule | None = None,
 ) -> list[ContainerInfo] | None:
     """Upsert the reported containers. A container reported by name only is matched to the
     known container of that name; one labelled `watchkeep.ignore=true` is left out. With
     `full`, containers missing from the report are archived (their history stays).
 
     With `events` (a payload of the present, not a replay of the past), each change of state
-    or health is recorded as a transition and its event added to `events`.
+    or health is recorded as a transition and its event added to `events`, and so is a growth
+    of the restart count (`restarts`, counted towards restart loops by `rule`).
 
     Returns the inventory when `full` (None otherwise). `written` is the last full inventory
     written for the agent, when nothing else has changed its containers since: an equal
@@ -57,6 +64,7 @@ async def apply(
         return inventory
     known: dict[str, str] | None = None
     rows: list[dict[str, Any]] = []
+    reported: dict[str, ContainerInfo] = {}
     for info in containers:
         if info.ignored:
             continue
@@ -65,6 +73,7 @@ async def apply(
             if known is None:
                 known = await repo.names_of(conn, agent_id)
             container_id = known.get(info.name, info.name)
+        reported.setdefault(container_id, info)
         rows.append(
             {
                 "agent_id": agent_id,
@@ -98,7 +107,7 @@ async def apply(
     changes: list[tuple[dict[str, Any], list[Event]] | None] = []
     if events is not None:
         before = await repo.states_of(conn, agent_id)
-        changes = [_transition(row, before.get(cid), at_ms) for cid, row in merged.items()]
+        changes = [_transition(row, before.get(cid), at_ms, reported.get(cid)) for cid, row in merged.items()]
     await repo.upsert(conn, list(merged.values()))
     if full:
         archived = await repo.archive_unseen(conn, agent_id, at_ms)
@@ -108,24 +117,63 @@ async def apply(
         found = [change for change in changes if change is not None]
         await repo.insert_transitions(conn, [row for row, _ in found])
         events.extend(event for _, transition_events in found for event in transition_events)
+        names = {row["public_id"]: row["name"] for row in merged.values()}
+        for row, _ in found:
+            if row["to_state"] == REMOVED:
+                events.extend(await restart_loops.end_on_removal(conn, row["public_id"], at_ms))
+            elif row["restarts"]:
+                name = names.get(row["public_id"], "")
+                loop_rule = rule or RestartRule()
+                events.extend(
+                    await restart_loops.after_restart(conn, row["public_id"], agent_id, name, at_ms, loop_rule)
+                )
     return inventory
 
 
 def _transition(
-    now: dict[str, Any], before: RowMapping | None, at_ms: int
+    now: dict[str, Any], before: RowMapping | None, at_ms: int, info: ContainerInfo | None = None
 ) -> tuple[dict[str, Any], list[Event]] | None:
     """The transition from what was stored to what is reported, and its events; None when
-    neither the state nor the health changed (a field not reported keeps its value)."""
+    neither the state nor the health changed nor the restart count grew (a field not reported
+    keeps its value). An entry into an exited state carries how it exited (containers/exits.py)."""
     was_state = None if before is None else (REMOVED if before["archived_at"] is not None else before["state"])
     was_health = None if before is None else before["health"]
     state = now["state"] if now["state"] is not None else was_state
     health = now["health"] if now["health"] is not None else was_health
-    if before is not None and state == was_state and health == was_health:
+    was_count = None if before is None else before["restart_count"]
+    count = now.get("restart_count")
+    restarts = count - was_count if count is not None and was_count is not None and count > was_count else 0
+    if before is None and state is None:
+        return None  # nothing known of it yet: its first state makes its first transition
+    if before is not None and state == was_state and health == was_health and not restarts:
         return None
+    exit_code = oom_killed = result = log_tail = None
+    # A container's first report says nothing about how it got there: only a change is an exit.
+    if before is not None and state in EXITED_STATES and state != was_state:
+        exit_code = info.exit_code if info is not None else None
+        if exit_code is None:
+            exit_code = exit_code_from_status(now.get("status"))
+        oom_killed = info.oom_killed if info is not None else None
+        requested = info.requested_stop if info is not None else None
+        result = outcome(exit_code, oom_killed=oom_killed, requested_stop=requested)
+        if info is not None and info.log_tail is not None:
+            log_tail = json.dumps(info.log_tail)
     common = {"container_id": now["public_id"], "agent_id": now["agent_id"], "name": now["name"], "at_ms": at_ms}
     found: list[Event] = []
     if before is None or state != was_state:
-        found.append(ContainerStateChanged(previous=was_state, state=state, **common))
+        found.append(
+            ContainerStateChanged(
+                previous=was_state,
+                state=state,
+                exit_code=exit_code,
+                oom_killed=oom_killed,
+                outcome=result,
+                container_id=now["public_id"],
+                agent_id=now["agent_id"],
+                name=now["name"],
+                at_ms=at_ms,
+            )
+        )
     if before is not None and health != was_health:
         found.append(ContainerHealthChanged(previous=was_health, health=health, **common))
     row = {
@@ -135,22 +183,31 @@ def _transition(
         "to_state": state,
         "from_health": was_health,
         "to_health": health,
-        "exit_code": None,
+        "exit_code": exit_code,
+        "oom_killed": oom_killed,
+        "outcome": result,
+        "log_tail": log_tail,
+        "restarts": restarts or None,
     }
     return row, found
+
+
+def restart_rule(settings: Settings) -> RestartRule:
+    return RestartRule(settings.container_restart_threshold, settings.container_restart_window_seconds * 1000)
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
     await repo.delete_for_agent(conn, agent_id)
 
 
-def container_out(row: RowMapping) -> dict[str, Any]:
+def container_out(row: RowMapping, local_agent_id: str | None = None) -> dict[str, Any]:
+    """The API's container; `source` is local for the containers of this hub's own engine."""
     return {
         "id": row["public_id"],
         "containerId": row["container_id"],
         "name": row["name"],
         "agentId": row["agent_id"],
-        "source": "agent",
+        "source": "local" if local_agent_id is not None and row["agent_id"] == local_agent_id else "agent",
         "image": row["image"],
         "imageId": row["image_id"],
         "state": row["state"],
@@ -177,6 +234,21 @@ def transition_out(row: RowMapping) -> dict[str, Any]:
         "previousHealth": row["from_health"],
         "health": row["to_health"],
         "exitCode": row["exit_code"],
+        "oomKilled": row["oom_killed"],
+        "outcome": row["outcome"],
+        "restarts": row["restarts"] or 0,
+        "logTail": json.loads(row["log_tail"]) if row["log_tail"] else None,
+    }
+
+
+def restart_loop_out(row: RowMapping | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "since": rfc3339(row["started_at"]),
+        "restarts": row["restarts"],
+        "threshold": row["threshold"],
+        "windowSeconds": row["window_ms"] // 1000,
     }
 
 
@@ -284,6 +356,37 @@ class ContainerService:
             later = [t for t in recent if t["at"] > since]
             out[name] = uptime_percent(start, later, since, now)
         return out
+
+    async def restart_loop(self, container_id: str) -> RowMapping | None:
+        """The container's restart loop while one lasts."""
+        async with self.hub.store.read() as conn:
+            return await repo.loop_of(conn, container_id)
+
+    async def record(self, agent_id: str, containers: list[ContainerInfo], *, full: bool) -> None:
+        """Apply what the local runtime saw now, with its transitions and their events."""
+        at_ms = self.hub.clock.now_ms()
+        rule = restart_rule(self.hub.settings)
+
+        async def unit(conn: AsyncConnection) -> list[Event]:
+            events: list[Event] = []
+            await apply(conn, agent_id, containers, full=full, at_ms=at_ms, events=events, rule=rule)
+            return await append(conn, events)
+
+        logged = await self.hub.store.write(unit)
+        if logged:
+            await self.hub.bus.publish(*logged)
+
+    async def check_restart_loops(self) -> bool:
+        """One step of the restart loops' deadline loop: True when it ended some."""
+        now = self.hub.clock.now_ms()
+
+        async def unit(conn: AsyncConnection) -> list[Event]:
+            return await append(conn, await restart_loops.check_due(conn, now))
+
+        logged = await self.hub.store.write(unit)
+        if logged:
+            await self.hub.bus.publish(*logged)
+        return bool(logged)
 
     async def delete(self, container_id: str) -> None:
         """Forget an archived container and its history; one that exists is a conflict."""

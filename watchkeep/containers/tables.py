@@ -2,7 +2,7 @@
 archived (not forgotten) when the container goes away; and each container's transitions.
 Times are epoch milliseconds (UTC)."""
 
-from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
 from watchkeep.core.db.metadata import RowId, metadata
 
@@ -47,6 +47,29 @@ container_transitions = Table(
     Column("from_health", String(32)),
     Column("to_health", String(32)),
     Column("exit_code", Integer),
+    Column("oom_killed", Boolean),
+    # On an exit: completed | failed (containers/exits.py)
+    Column("outcome", String(16)),
+    # On a die of a local container: its last log lines, a JSON list of {stream, at, text}
+    Column("log_tail", Text),
+    # Restarts this transition stands for (growth of the engine's restart count)
+    Column("restarts", Integer),
     Index("ix_container_transitions_public_id_at", "public_id", "at"),
     sqlite_autoincrement=True,
+)
+
+# A restart loop while it lasts: N restarts within the window. `due_at` is when the window may
+# no longer hold N of them; the loop that checks it claims the row by a conditional update.
+container_restart_loops = Table(
+    "container_restart_loops",
+    metadata,
+    Column("public_id", String(40), primary_key=True),
+    Column("agent_id", String(40), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("window_ms", BigInteger, nullable=False),
+    Column("restarts", Integer, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Index("ix_container_restart_loops_due_at", "due_at"),
 )

@@ -258,6 +258,22 @@ class Settings(BaseSettings):
         True, description="Run the agent's collectors in the hub for its own host (false turns it off)."
     )
 
+    # Local runtime and containers (watchkeep/runtime, watchkeep/containers)
+    docker_stats_interval: float = Field(
+        10, gt=0, description="How often the local Docker engine's containers are sampled (stats), in seconds."
+    )
+    container_restart_threshold: int = Field(
+        3,
+        ge=1,
+        description=(
+            "Restarts within the window that make a restart loop "
+            "(the label watchkeep.alert.restart_threshold overrides it per container)."
+        ),
+    )
+    container_restart_window_seconds: int = Field(
+        600, ge=1, description="The sliding window in which restarts are counted for a restart loop, in seconds."
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

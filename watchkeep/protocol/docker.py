@@ -4,8 +4,9 @@ the multiplexed stream decoded into lines of stdout and stderr."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -148,10 +149,15 @@ class EngineClient:
         return dict(await self.get(f"/containers/{container_id}/json"))
 
     async def events(
-        self, *, since: int | None = None, kinds: tuple[str, ...] = ("container",)
-    ) -> AsyncIterator[dict[str, Any]]:
+        self,
+        *,
+        since: int | None = None,
+        kinds: tuple[str, ...] = ("container",),
+        opened: asyncio.Event | None = None,
+    ) -> AsyncGenerator[dict[str, Any]]:
         """The engine's events as they happen (from `since`, epoch seconds, when given),
-        until the connection drops: that raises EngineUnavailable."""
+        until the connection drops: that raises EngineUnavailable. `opened` is set once the
+        engine answered, from when on no event is missed (the engine may stay silent long)."""
         params = {"filters": json.dumps({"type": list(kinds)})}
         if since is not None:
             params["since"] = str(since)
@@ -161,6 +167,8 @@ class EngineClient:
             ) as response:
                 if response.status_code >= 400:
                     raise EngineUnavailable(f"/events answered {response.status_code}")
+                if opened is not None:
+                    opened.set()
                 async for line in response.aiter_lines():
                     if line.strip():
                         yield json.loads(line)

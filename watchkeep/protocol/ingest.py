@@ -48,6 +48,10 @@ class ServiceStats(_Wire):
     restart_count: Count | None = None
     state: Name | None = None
     health: Name | None = None
+    # How the container last exited, from inspect (watchkeep extensions; absent: unknown)
+    exit_code: Annotated[int, Meta(ge=-1_000_000, le=1_000_000)] | None = None
+    oom_killed: bool | None = None
+    finished_at: DateTime | None = None
 
 
 class ServiceHealthCheck(_Wire):

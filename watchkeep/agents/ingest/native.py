@@ -86,10 +86,18 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
         known = by_name.get(s.container_name)
         if known is None:
             batch.containers.append(
-                ContainerInfo(name=s.container_name, state=s.state, health=s.health, restart_count=restarts)
+                ContainerInfo(
+                    name=s.container_name,
+                    state=s.state,
+                    health=s.health,
+                    restart_count=restarts,
+                    exit_code=s.exit_code,
+                    oom_killed=s.oom_killed,
+                )
             )
         else:
             known.health, known.restart_count = s.health, restarts
+            known.exit_code, known.oom_killed = s.exit_code, s.oom_killed
             # The inventory's state wins; the stats' state fills in where it has none.
             known.state = known.state or s.state
         rx, tx = s.network_rx_mb, s.network_tx_mb

@@ -52,6 +52,8 @@ class PushPod(Struct, rename="camel", forbid_unknown_fields=False):
     image: Url | None = None
     labels: Labels | None = None
     restart_count: Restarts | None = None
+    # The exit code of a pod that ended (its main container's)
+    exit_code: Annotated[int, Meta(ge=-(2**31), le=2**31)] | None = None
     cpu_percent: Percent | None = None
     memory_mb: Amount | None = field(default=None, name="memoryMB")
     memory_limit_mb: Amount | None = field(default=None, name="memoryLimitMB")
@@ -83,8 +85,9 @@ class Push(Struct, forbid_unknown_fields=False):
 decoder = msgspec.json.Decoder(Push)
 
 
-# A pod's phase as a container state
+# A pod's phase as a container state, and the exit code an ended phase implies
 POD_STATES = {"running": "running", "pending": "created", "succeeded": "exited", "failed": "dead"}
+POD_EXIT_CODES = {"succeeded": 0, "failed": 1}
 
 
 def _pod(pod: PushPod) -> tuple[ContainerInfo, ContainerSample]:
@@ -100,6 +103,7 @@ def _pod(pod: PushPod) -> tuple[ContainerInfo, ContainerSample]:
         health=health,
         restart_count=pod.restart_count,
         labels={**(pod.labels or {}), NAMESPACE_LABEL: pod.namespace},
+        exit_code=pod.exit_code if pod.exit_code is not None else POD_EXIT_CODES.get(phase),
     )
     sample = ContainerSample(
         name=name,

@@ -129,6 +129,7 @@ class IngestService:
                     at_ms=batch.at_ms,
                     written=memory.containers,
                     events=None if replay else events,
+                    rule=containers.restart_rule(self.hub.settings),
                 )
             recorded = await resources.record(
                 conn,

@@ -132,6 +132,10 @@ class ContainerStateChanged(ContainerEvent):
     type: ClassVar[str] = "container.state_changed"
     previous: str | None
     state: str | None
+    # On an exit: its code, whether the kernel's OOM killer ended it, completed | failed
+    exit_code: int | None = None
+    oom_killed: bool | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,18 @@ class ContainerHealthChanged(ContainerEvent):
     type: ClassVar[str] = "container.health_changed"
     previous: str | None
     health: str | None
+
+
+@dataclass(frozen=True)
+class ContainerRestartAlert(ContainerEvent):
+    """A restart loop began (`firing`: `threshold` restarts within the window) or ended (the
+    window no longer holds that many, or the container was removed)."""
+
+    type: ClassVar[str] = "container.restart_alert"
+    firing: bool
+    restarts: int
+    threshold: int
+    window_seconds: int
 
 
 # Heartbeats (watchkeep/heartbeats)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from watchkeep.containers.logstore import ReceivedLogs
 from watchkeep.containers.model import ContainerInfo
 from watchkeep.resources.model import ContainerSample, HostSample, ProcessSnapshot
 
@@ -56,6 +57,7 @@ class SampleBatch:
     checks: list[CheckResult] = field(default_factory=list)
     processes: ProcessSnapshot | None = None
     heartbeat: bool = False
+    container_logs: list[ReceivedLogs] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
@@ -65,4 +67,5 @@ class SampleBatch:
             + len(self.container_samples)
             + len(self.checks)
             + (1 if self.processes else 0)
+            + sum(len(logs.lines) for logs in self.container_logs)
         )

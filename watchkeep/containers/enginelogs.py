@@ -70,6 +70,8 @@ async def last_lines(client: EngineClient, engine_id: str, wanted: LogFilter) ->
     while True:
         lines, read = await _read(client, engine_id, ask, wanted)
         if len(lines) >= wanted.tail or read < ask:
+            # The engine merges its two pipes as it reads them: oldest first is by time.
+            lines.sort(key=lambda line: at_ns(line.at or ""))
             return lines[-wanted.tail :]
         ask *= _WIDEN
 

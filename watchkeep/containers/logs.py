@@ -176,8 +176,10 @@ class ContainerLogService:
                 container_id=row["container_id"],
                 container_name=row["name"],
                 tail=wanted.tail,
-                since_ms=wanted.since_ms,
-                stream=wanted.stream,
+                # A follow request is shared by every stream of the container: it asks for
+                # both streams, and each stream filters what is stored.
+                since_ms=None if following else wanted.since_ms,
+                stream=None if following else wanted.stream,
                 follow_until_ms=follow_until,
                 created_at_ms=now,
                 answered_at_ms=None,

@@ -79,6 +79,9 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
         dropped_payloads=None if payload.dropped_payloads is None else int(payload.dropped_payloads),
         collector_errors=dict(payload.collector_errors),
     )
+    if batch.container_logs and batch.host is None and not payload.containers and not payload.services:
+        # Log lines sent between samples say nothing of the agent's collectors.
+        batch.facts.collector_errors = None
     by_name: dict[str, ContainerInfo] = {}
     for c in payload.containers:
         info = ContainerInfo(

@@ -107,6 +107,9 @@ async def test_a_container_page_shows_its_logs_live(
 
         await screenshot(page, "container-logs")
         await check_accessibility(page)
+        await page.emulate_media(color_scheme="dark")
+        await screenshot(page, "container-logs-dark")
+        await check_accessibility(page)
 
         await page.get_by_label("Show only lines containing").fill("order")
         assert await lines.locator(".log-line:visible").count() == 2

@@ -93,9 +93,10 @@ async def test_logs_of_a_local_container_have_both_streams_with_times_and_filter
 async def test_the_log_stream_delivers_a_line_written_after_it_connected(
     start_hub: StartHub, docker_engine: DockerEngine
 ) -> None:
-    async with start_hub(docker_host=docker_engine.host) as hub:
+    async with start_hub(docker_host=docker_engine.host, sse_keepalive_seconds=0.3) as hub:
         container, name = await _local_container(hub, docker_engine)
         await _all_four(hub, container)
+        streams = hub.app.state.event_streams
         path = f"/api/v1/containers/{container}/logs/stream"
         async with open_stream(hub.url, hub.admin_key, path=path, params={"tail": "2"}) as stream:
             first = [await stream.next(), await stream.next()]
@@ -104,6 +105,19 @@ async def test_the_log_stream_delivers_a_line_written_after_it_connected(
             frame = await stream.next(timeout=30)
             assert (frame.event, frame.data["stream"], frame.data["text"]) == ("log", "stdout", "written-later")
             assert frame.data["at"].endswith("Z")
+            assert len(streams.clients) == 1
+        # A quiet stream sends keep-alives
+        async with open_stream(hub.url, hub.admin_key, path=path, params={"tail": "0"}) as quiet:
+            async with asyncio.timeout(15):
+                async for line in quiet.response.aiter_lines():
+                    if line == ": keep-alive":
+                        break
+        # The clients gone, their streams ended
+        for _ in range(100):
+            if not streams.clients:
+                break
+            await asyncio.sleep(0.05)
+        assert streams.clients == set()
 
 
 async def test_log_errors_name_the_field_and_an_unknown_container_is_not_found(

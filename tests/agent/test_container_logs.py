@@ -40,11 +40,6 @@ CHATTY = (
 )
 
 
-@pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    return sqlite_url
-
-
 def _agent(tmp_path: Path, hub: RunningHub, token: str, engine: DockerEngine) -> Agent:
     client = HubClient(hub.url, token=token, timeout=10)
     spool = Spool(tmp_path / f"spool-{uuid.uuid4().hex[:6]}", max_bytes=10_000_000, max_age_seconds=86400)
@@ -89,6 +84,8 @@ async def test_a_log_request_reaches_the_agent_and_its_answer_is_served(
             await agent.tick()  # the inventory
             first = await _logs(hub, container, tail="10")
             assert first["source"] == "agent" and first["pending"] is True and first["items"] == []
+            # Asked again for the same lines before the agent answered: the same request
+            assert (await _logs(hub, container, tail="10"))["requestId"] == first["requestId"]
             requests = (await _config(hub, created["token"]))["logRequests"]
             assert [(r["id"], r["containerId"], r["tail"], r["followUntil"]) for r in requests] == [
                 (first["requestId"], engine_id, 10, None)

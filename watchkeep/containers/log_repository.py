@@ -108,16 +108,30 @@ async def insert_request(conn: AsyncConnection, row: dict[str, Any]) -> None:
 
 
 async def open_request(
-    conn: AsyncConnection, public_id: str, *, following: bool, created_since_ms: int, now_ms: int
+    conn: AsyncConnection,
+    public_id: str,
+    *,
+    following: bool,
+    created_since_ms: int,
+    now_ms: int,
+    asks: tuple[int, int | None, str | None] | None = None,
 ) -> LogRequestRecord | None:
     """The newest request for the container still waiting for its answer (created since
-    `created_since_ms`), or, `following`, the follow request still running at `now_ms`."""
+    `created_since_ms`, asking for the same `(tail, since, stream)`), or, `following`, the
+    follow request still running at `now_ms`."""
     c = container_log_requests.c
     query = select(container_log_requests).where(c.public_id == public_id)
     if following:
         query = query.where(c.follow_until > now_ms)
     else:
         query = query.where(c.follow_until.is_(None), c.answered_at.is_(None), c.created_at >= created_since_ms)
+        if asks is not None:
+            tail, since, stream = asks
+            query = query.where(
+                c.tail == tail,
+                c.since.is_(None) if since is None else c.since == since,
+                c.stream.is_(None) if stream is None else c.stream == stream,
+            )
     row = (await conn.execute(query.order_by(c.created_at.desc()).limit(1))).first()
     return None if row is None else _request(row)
 

@@ -162,7 +162,12 @@ class ContainerLogService:
 
         async def unit(conn: AsyncConnection) -> LogRequestRecord:
             found = await repo.open_request(
-                conn, row["public_id"], following=following, created_since_ms=now - REUSE_REQUEST_MS, now_ms=now
+                conn,
+                row["public_id"],
+                following=following,
+                created_since_ms=now - REUSE_REQUEST_MS,
+                now_ms=now,
+                asks=(wanted.tail, wanted.since_ms, wanted.stream),
             )
             if found is not None:
                 if follow_until is not None:

@@ -1,5 +1,6 @@
 """A container's logs from the hub's own Docker engine: both streams decoded with their
-times, the filters, a line written after a stream connected, and the errors."""
+times, the filters, a line written after a stream connected, keep-alives, the stream's end
+when the container stops or the client goes, and the errors."""
 
 from __future__ import annotations
 
@@ -106,12 +107,16 @@ async def test_the_log_stream_delivers_a_line_written_after_it_connected(
             assert (frame.event, frame.data["stream"], frame.data["text"]) == ("log", "stdout", "written-later")
             assert frame.data["at"].endswith("Z")
             assert len(streams.clients) == 1
-        # A quiet stream sends keep-alives
-        async with open_stream(hub.url, hub.admin_key, path=path, params={"tail": "0"}) as quiet:
-            async with asyncio.timeout(15):
-                async for line in quiet.response.aiter_lines():
-                    if line == ": keep-alive":
-                        break
+            # A quiet stream sends keep-alives
+            async with open_stream(hub.url, hub.admin_key, path=path, params={"tail": "0"}) as quiet:
+                async with asyncio.timeout(15):
+                    async for line in quiet.response.aiter_lines():
+                        if line == ": keep-alive":
+                            break
+            # The container stopped, the engine ends the stream: so does the hub
+            docker_engine.docker("kill", name)
+            end = await stream.next(timeout=30)
+            assert (end.event, end.data) == ("end", {"reason": "the container stopped"})
         # The clients gone, their streams ended
         for _ in range(100):
             if not streams.clients:

@@ -253,9 +253,11 @@ class ContainerLogService:
             client.offer(Frame(None, _LOGS_RECEIVED, _end(reason)))
 
         reader = asyncio.create_task(read())
+        loop = asyncio.get_running_loop()
         keep_alive = self.hub.settings.sse_keepalive_seconds
         try:
             yield CONNECTED
+            quiet_since = loop.time()
             while True:
                 frames = await client.take(keep_alive)
                 if client.ending:
@@ -263,15 +265,16 @@ class ContainerLogService:
                 if client.overflowed:
                     yield OVERFLOW
                     return
-                if not frames:
-                    yield KEEP_ALIVE
-                    continue
                 # Only the reader's frames: the bus's are about agents' containers.
                 chunk = [frame.data for frame in frames if not frame.data.startswith(b"event: container.")]
                 if chunk:
+                    quiet_since = loop.time()
                     yield b"".join(chunk)
-                if chunk and chunk[-1].startswith(b"event: end"):
-                    return
+                    if chunk[-1].startswith(b"event: end"):
+                        return
+                elif loop.time() - quiet_since >= keep_alive:
+                    quiet_since = loop.time()
+                    yield KEEP_ALIVE
         finally:
             reader.cancel()
             with contextlib.suppress(BaseException):

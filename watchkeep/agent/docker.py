@@ -203,7 +203,8 @@ class DockerCollector:
             seen = [
                 (c.id, c.name, s.state or c.state, s.restart_count) for c, s in zip(containers, services, strict=True)
             ]
-            logs = await self.logs.died(client, seen) + await self.logs.answer(client, log_requests)
+            # Answers first: what does not fit in the payload's bound is the unasked lines.
+            logs = await self.logs.answer(client, log_requests) + await self.logs.died(client, seen)
             return DockerSample(True, containers, list(services), errors, logs)
         finally:
             await client.aclose()

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeep.agent.containerlogs import ContainerLogReader
 from watchkeep.protocol.docker import EngineClient, EngineUnavailable
-from watchkeep.protocol.ingest import Container, Mount, PortMapping, ServiceStats
+from watchkeep.protocol.ingest import Container, ContainerLogs, LogRequest, Mount, PortMapping, ServiceStats
 
 log = logging.getLogger("watchkeep.agent")
 MB = 1024 * 1024
@@ -125,6 +127,7 @@ class DockerSample:
     containers: list[Container]
     services: list[ServiceStats]
     errors: dict[str, str]
+    logs: list[ContainerLogs] = field(default_factory=list)
 
 
 class DockerCollector:
@@ -134,6 +137,7 @@ class DockerCollector:
         self._timeout = timeout
         self._baselines: dict[str, _Baseline] = {}
         self._said_unavailable = False
+        self.logs = ContainerLogReader()
 
     async def _service(
         self, client: EngineClient, summary: dict[str, Any], gate: asyncio.Semaphore, errors: dict[str, str]
@@ -191,7 +195,9 @@ class DockerCollector:
             service.network_rx_mb, service.network_tx_mb = round(net[0], 3), round(net[1], 3)
         return service
 
-    async def collect(self) -> DockerSample:
+    async def collect(self, log_requests: Sequence[LogRequest] = ()) -> DockerSample:
+        """The inventory and stats; with the answers to `log_requests` and the last lines of
+        containers that went down since the previous call."""
         try:
             client = EngineClient(self.docker_host, timeout=self._timeout)
         except EngineUnavailable as exc:
@@ -209,9 +215,22 @@ class DockerCollector:
             for gone in set(self._baselines) - present:
                 del self._baselines[gone]
             containers = [inventory_entry(s) for s in summaries]
-            return DockerSample(True, containers, list(services), errors)
+            seen = [
+                (c.id, c.name, s.state or c.state, s.restart_count) for c, s in zip(containers, services, strict=True)
+            ]
+            # Answers first: what does not fit in the payload's bound is the unasked lines.
+            logs = await self.logs.answer(client, log_requests) + await self.logs.died(client, seen)
+            return DockerSample(True, containers, list(services), errors, logs)
         finally:
             await client.aclose()
+
+    async def collect_logs(self, log_requests: Sequence[LogRequest]) -> list[ContainerLogs]:
+        """Only the answers to `log_requests` (between two samples, while following)."""
+        try:
+            async with EngineClient(self.docker_host, timeout=self._timeout) as client:
+                return await self.logs.answer(client, log_requests)
+        except EngineUnavailable:
+            return []
 
     def _unavailable(self, reason: str) -> DockerSample:
         if not self._said_unavailable:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from watchkeep.agent.containerlogs import following
 from watchkeep.agent.hubclient import HubClient, PushOutcome
 from watchkeep.agent.sampler import Sampler
 from watchkeep.agent.spool import Spool
@@ -23,6 +24,8 @@ log = logging.getLogger("watchkeep.agent")
 T = TypeVar("T")
 # Seconds between samples when neither the agent nor the hub has said.
 DEFAULT_INTERVAL = 15.0
+# Seconds between the log-only payloads while the hub follows a container's logs.
+FOLLOW_SECONDS = 2.0
 
 
 @dataclass
@@ -130,6 +133,23 @@ class Agent:
         self.next_attempt_at = 0.0
         return report
 
+    @property
+    def following(self) -> bool:
+        """Whether the hub follows a container's logs: the agent then sends new lines every
+        `FOLLOW_SECONDS` between its samples, and fetches its config as often."""
+        return self.config is not None and following(self.config.log_requests, self._now())
+
+    async def log_tick(self) -> DrainReport | None:
+        """Between samples, while following: the config, then only the new log lines."""
+        await self.refresh_config(force=True)
+        if self.config is None or not self.following:
+            return None
+        payload = await self.sampler.sample_logs(self.config)
+        if payload is None:
+            return None
+        self.spool.append(encode(payload), uuid.uuid4().hex)
+        return await self.drain()
+
     async def tick(self) -> DrainReport:
         """One step: sample first (a slow hub never delays the sample), then talk to the hub."""
         await self.collect()
@@ -147,10 +167,17 @@ class Agent:
                 await _unless(stop, self.drain())
             except Exception:
                 log.exception("agent loop step failed; going on")
-            remaining = self.interval - (time.monotonic() - started)
-            if remaining > 0:
+            while not stop.is_set():
+                remaining = self.interval - (time.monotonic() - started)
+                if remaining <= 0:
+                    break
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), remaining)
+                    await asyncio.wait_for(stop.wait(), min(remaining, FOLLOW_SECONDS) if self.following else remaining)
+                if self.following and not stop.is_set() and self.interval - (time.monotonic() - started) > 0:
+                    try:
+                        await _unless(stop, self.log_tick())
+                    except Exception:
+                        log.exception("sending followed log lines failed; going on")
         log.info("agent stopped; %d payload(s) kept in the spool", len(self.spool))
 
 

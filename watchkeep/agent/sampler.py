@@ -12,7 +12,7 @@ from watchkeep import __version__
 from watchkeep.agent.checks import CheckRunner
 from watchkeep.agent.docker import DockerCollector
 from watchkeep.agent.hostcollector import HostCollector
-from watchkeep.protocol.ingest import AgentConfig, IngestPayload, MetricsConfig
+from watchkeep.protocol.ingest import MAX_LOG_BATCHES, AgentConfig, IngestPayload, MetricsConfig
 
 log = logging.getLogger("watchkeep.agent")
 
@@ -52,8 +52,9 @@ class Sampler:
             errors["host"] = _failure(exc)
         if self.docker is not None:
             try:
-                containers = await self.docker.collect()
+                containers = await self.docker.collect(config.log_requests if config is not None else ())
                 payload.containers, payload.services = containers.containers, containers.services
+                payload.container_logs = containers.logs[:MAX_LOG_BATCHES]
                 errors.update(containers.errors)
             except Exception as exc:
                 log.exception("docker collector failed")
@@ -72,3 +73,13 @@ class Sampler:
         payload.dropped_payloads = dropped_payloads
         payload.collector_errors = errors
         return payload
+
+    async def sample_logs(self, config: AgentConfig) -> IngestPayload | None:
+        """A payload of log lines only (the answers to the config's log requests), or None
+        when there is nothing to send."""
+        if self.docker is None or not config.log_requests:
+            return None
+        logs = await self.docker.collect_logs(config.log_requests)
+        if not logs:
+            return None
+        return IngestPayload(timestamp=rfc3339(self._now()), agent_version=__version__, container_logs=logs)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from watchkeep.containers.logstore import ReceivedLogs
 from watchkeep.containers.model import ContainerInfo
 from watchkeep.resources.model import ContainerSample, HostSample, NodeSample, ProcessSnapshot
 
@@ -57,6 +58,7 @@ class SampleBatch:
     processes: ProcessSnapshot | None = None
     heartbeat: bool = False
     nodes: dict[str, NodeSample] = field(default_factory=dict)
+    container_logs: list[ReceivedLogs] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
@@ -67,4 +69,5 @@ class SampleBatch:
             + len(self.checks)
             + (1 if self.processes else 0)
             + len(self.nodes)
+            + sum(len(logs.lines) for logs in self.container_logs)
         )

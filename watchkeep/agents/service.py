@@ -17,6 +17,7 @@ from watchkeep.agents import tokens
 from watchkeep.agents.ingest.memory import ingest_memory
 from watchkeep.agents.schemas import AgentConfigUpdate, AgentCreate, AgentRegister, AgentUpdate
 from watchkeep.agents.status import Status, status_at
+from watchkeep.containers import logstore
 from watchkeep.containers import service as containers
 from watchkeep.containers.service import ContainerService
 from watchkeep.core.clock import rfc3339
@@ -454,9 +455,12 @@ class AgentService:
     async def config_for(self, credential: tokens.AgentCredential) -> AgentConfig:
         async with self.store.read() as conn:
             row = await repo.get(conn, credential.agent_id)
+            log_requests = await logstore.requests_for(conn, credential.agent_id, self.clock.now_ms())
         if row is None or int(row["token_generation"]) != credential.generation:
             raise unauthorized("Invalid agent token")
-        return self.config_of(row)
+        config = self.config_of(row)
+        config.log_requests = log_requests
+        return config
 
 
 def _check_proof(existing: RowMapping, proof: tokens.AgentCredential | None) -> None:

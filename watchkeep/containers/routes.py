@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import Query, Response
+from fastapi import Header, Query, Request, Response
 
 from watchkeep.agents.selfmonitor import own_agent_id
 from watchkeep.agents.service import AgentService
+from watchkeep.containers.logs import ContainerLogService, parse_filter
 from watchkeep.containers.service import ContainerService, container_out, group_of, restart_loop_out, transition_out
 from watchkeep.core.auth.deps import CanRead, CanWrite
+from watchkeep.core.events.streams import EventStreamResponse, EventStreams, parse_last_event_id
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
 
@@ -58,3 +60,50 @@ async def list_transitions(
 async def delete_container(container_id: str, _: CanWrite, hub: HubDep) -> Response:
     await ContainerService(hub).delete(container_id)
     return Response(status_code=204)
+
+
+_LOG_FILTERS = (
+    "`?tail=` (lines, 0 to 5000, default 100), `?since=` (RFC 3339 or epoch seconds), "
+    "`?stream=stdout|stderr` (both when omitted)"
+)
+_STREAM: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": "Log lines."}
+}
+
+
+@router.get(
+    "/{container_id}/logs", description=f"Recent log lines `{{stream, at, text}}`, oldest first; {_LOG_FILTERS}."
+)
+async def container_logs(
+    container_id: str,
+    _: CanRead,
+    hub: HubDep,
+    tail: str | None = Query(None),
+    since: str | None = Query(None),
+    stream: str | None = Query(None),
+) -> dict[str, Any]:
+    wanted = parse_filter(tail, since, stream)
+    return (await ContainerLogService(hub).read(container_id, wanted)).body()
+
+
+@router.get(
+    "/{container_id}/logs/stream",
+    response_class=Response,
+    responses=_STREAM,
+    description=f"Server-sent events: the last lines, then each new one as an `event: log` frame; {_LOG_FILTERS}.",
+)
+async def container_log_stream(
+    container_id: str,
+    _: CanRead,
+    request: Request,
+    hub: HubDep,
+    tail: str | None = Query(None),
+    since: str | None = Query(None),
+    stream: str | None = Query(None),
+    last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+) -> Response:
+    wanted = parse_filter(tail, since, stream)
+    after = parse_last_event_id(last_event_id, None)
+    streams: EventStreams = request.app.state.event_streams
+    frames = await ContainerLogService(hub).stream(streams, container_id, wanted, after)
+    return EventStreamResponse(frames, stall_seconds=max(2 * hub.settings.sse_keepalive_seconds, 1.0))

@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from watchkeep.containers import log_repository as log_repo
 from watchkeep.containers import repository as repo
 from watchkeep.containers import restarts as restart_loops
 from watchkeep.containers.exits import EXITED_STATES, exit_code_from_status, outcome
@@ -197,6 +198,7 @@ def restart_rule(settings: Settings) -> RestartRule:
 
 
 async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
+    await log_repo.delete_for_agent(conn, agent_id)
     await repo.delete_for_agent(conn, agent_id)
 
 
@@ -395,6 +397,7 @@ class ContainerService:
             raise conflict("only an archived container can be deleted; it is still reported", "id")
 
         async def unit(conn: AsyncConnection) -> None:
+            await log_repo.delete_for_container(conn, container_id)
             await repo.delete_container(conn, container_id)
 
         await self.hub.store.write(unit)

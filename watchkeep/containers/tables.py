@@ -73,3 +73,41 @@ container_restart_loops = Table(
     Column("due_at", BigInteger, nullable=False),
     Index("ix_container_restart_loops_due_at", "due_at"),
 )
+
+# Log lines the agents sent (answers to log requests, and the last lines of a container that
+# died), the newest few per container (containers/logs.py prunes the rest).
+container_log_lines = Table(
+    "container_log_lines",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("public_id", String(40), nullable=False),
+    Column("stream", String(8), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    # The engine's own RFC 3339 time (nanoseconds): shown as given, and how a line sent twice is known
+    Column("at_text", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_container_log_lines_public_id_at", "public_id", "at"),
+    sqlite_autoincrement=True,
+)
+
+# What the hub asked an agent for; listed in the agent's config until answered (or, when
+# following, until `follow_until`).
+container_log_requests = Table(
+    "container_log_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("public_id", String(40), nullable=False),
+    Column("agent_id", String(40), nullable=False),
+    Column("container_id", String(128), nullable=False),
+    Column("container_name", String(255), nullable=False),
+    Column("tail", Integer, nullable=False),
+    Column("since", BigInteger),
+    Column("stream", String(8)),
+    Column("follow_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("answered_at", BigInteger),
+    Index("ix_container_log_requests_agent_id", "agent_id"),
+    Index("ix_container_log_requests_public_id", "public_id"),
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct, field
@@ -149,6 +149,37 @@ class DiskUsage(_Wire):
     fstype: Name | None = None
 
 
+LogStream = Literal["stdout", "stderr"]
+# Bounds on the log lines a payload carries, so one payload stays a few MB at most.
+MAX_LOG_BATCHES = 20
+MAX_LOG_LINES = 1000
+MAX_LOG_LINE = 16 * 1024
+
+
+# A log line's time as the engine gives it: RFC 3339 in UTC, nanoseconds at most.
+LogTime = Annotated[
+    str,
+    Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$", max_length=40),
+]
+
+
+class LogLineWire(_Wire):
+    stream: LogStream
+    at: LogTime
+    text: Annotated[str, Meta(max_length=MAX_LOG_LINE)]
+
+
+class ContainerLogs(_Wire):
+    """Log lines of one container: the answer to a log request of the config (`request`),
+    or, unasked, the last lines of a container seen to stop or die between two samples (`die`)."""
+
+    container_id: Name
+    container_name: Name
+    reason: Literal["request", "die"]
+    lines: Annotated[list[LogLineWire], Meta(max_length=MAX_LOG_LINES)]
+    request_id: Name | None = None
+
+
 class IngestPayload(_Wire):
     cpu_percent: Annotated[float, Meta(ge=0, le=100)] | None = None
     memory_used_mb: NonNegative | None = None
@@ -184,6 +215,7 @@ class IngestPayload(_Wire):
     disks: list[DiskUsage] = field(default_factory=list)
     dropped_payloads: Count | None = None
     collector_errors: dict[Name, Message] = field(default_factory=dict)
+    container_logs: Annotated[list[ContainerLogs], Meta(max_length=MAX_LOG_BATCHES)] = field(default_factory=list)
 
 
 class CheckTarget(_Wire, omit_defaults=False):
@@ -212,6 +244,20 @@ class MetricsConfig(_Wire, omit_defaults=False):
     collect_cert_checks: bool = True
 
 
+class LogRequest(_Wire, omit_defaults=False):
+    """Log lines the hub asks the agent for: the last `tail` lines (since `since`, of `stream`
+    only when given), sent in the next payload; with `followUntil`, then the new lines in
+    every payload until that time."""
+
+    id: str
+    container_id: str
+    container_name: str
+    tail: int
+    since: str | None = None
+    stream: LogStream | None = None
+    follow_until: str | None = None
+
+
 class AgentConfig(Struct, rename="camel"):
     """`GET /api/agent/config`: what the hub wants the agent to collect and check."""
 
@@ -220,6 +266,7 @@ class AgentConfig(Struct, rename="camel"):
     push_interval_seconds: int
     services: list[ServiceConfig] = field(default_factory=list)
     metrics_config: MetricsConfig = field(default_factory=MetricsConfig)
+    log_requests: list[LogRequest] = field(default_factory=list)
 
 
 class PayloadError(Exception):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from watchkeep.agents.batch import AgentFacts, CheckResult, SampleBatch
 from watchkeep.agents.ingest.times import parse_ms, parsed_ms
+from watchkeep.containers.logstore import ReceivedLine, ReceivedLogs
 from watchkeep.containers.model import ContainerInfo
-from watchkeep.protocol.ingest import IngestPayload
+from watchkeep.protocol.ingest import ContainerLogs, IngestPayload, PayloadError
 from watchkeep.resources.model import ContainerSample, DiskSample, HostSample, ProcessSnapshot
 
 MB = 1024 * 1024
@@ -54,8 +55,23 @@ def _host(payload: IngestPayload) -> HostSample | None:
     return host
 
 
+def _logs(entries: list[ContainerLogs]) -> list[ReceivedLogs]:
+    received = []
+    for index, entry in enumerate(entries):
+        where = f"containerLogs[{index}]"
+        if entry.reason == "request" and not entry.request_id:
+            raise PayloadError(f"{where}.requestId: an answer to a log request names the request", f"{where}.requestId")
+        lines = [
+            ReceivedLine(line.stream, parse_ms(line.at, f"{where}.lines[{number}].at"), line.at, line.text)
+            for number, line in enumerate(entry.lines)
+        ]
+        received.append(ReceivedLogs(entry.container_id, entry.container_name, entry.reason, entry.request_id, lines))
+    return received
+
+
 def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
     batch = SampleBatch(at_ms=at_ms, clamped=clamped, host=_host(payload))
+    batch.container_logs = _logs(payload.container_logs)
     batch.facts = AgentFacts(
         version=payload.agent_version,
         uptime_seconds=payload.uptime,
@@ -63,6 +79,9 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
         dropped_payloads=None if payload.dropped_payloads is None else int(payload.dropped_payloads),
         collector_errors=dict(payload.collector_errors),
     )
+    if batch.container_logs and batch.host is None and not payload.containers and not payload.services:
+        # Log lines sent between samples say nothing of the agent's collectors.
+        batch.facts.collector_errors = None
     by_name: dict[str, ContainerInfo] = {}
     for c in payload.containers:
         info = ContainerInfo(

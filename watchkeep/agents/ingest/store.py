@@ -14,6 +14,7 @@ from watchkeep.agents import repository as repo
 from watchkeep.agents.batch import SampleBatch
 from watchkeep.agents.ingest.memory import AgentMemory, ingest_memory, new_stamp
 from watchkeep.agents.tokens import AgentCredential
+from watchkeep.containers import logstore
 from watchkeep.containers import service as containers
 from watchkeep.core.errors import unauthorized
 from watchkeep.core.events import AgentOnline, Event, ResourceSnapshot
@@ -160,6 +161,8 @@ class IngestService:
                         at_ms=batch.at_ms,
                     )
                 )
+            if batch.container_logs:
+                events.extend(await logstore.store(conn, agent_id, batch.container_logs, now))
             remembered.keep(agent_id, memory)
             return Stored(agent_id, batch.at_ms, batch.clamped, batch.row_count, replay), await append(conn, events)
 

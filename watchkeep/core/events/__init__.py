@@ -157,6 +157,17 @@ class ContainerRestartAlert(ContainerEvent):
     window_seconds: int
 
 
+@dataclass(frozen=True)
+class ContainerLogsReceived(ContainerEvent):
+    """An agent sent log lines of a container (stored; read them from its logs)."""
+
+    type: ClassVar[str] = "container.logs_received"
+    logged: ClassVar[bool] = False
+    lines: int
+    reason: str  # request | die
+    request_id: str | None = None
+
+
 # Heartbeats (watchkeep/heartbeats)
 
 

@@ -42,6 +42,7 @@ def local_serve(tmp_path: Path, docker_engine: DockerEngine) -> Iterator[ServePr
             "WATCHKEEP_SELF_MONITOR": "true",
             "WATCHKEEP_DOCKER_HOST": docker_engine.host,
             "WATCHKEEP_AGENT_PUSH_INTERVAL_SECONDS": "1",
+            "WATCHKEEP_DOCKER_STATS_INTERVAL": "1",
             "WATCHKEEP_EVENT_POLL_SECONDS": "0.2",
         },
     )

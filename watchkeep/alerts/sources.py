@@ -18,6 +18,9 @@ from watchkeep.core.events import (
     HeartbeatDeadlineMissed,
     HeartbeatFailed,
     HeartbeatRecovered,
+    ResourceAlert,
+    ResourceRecovery,
+    ResourceThresholdEvent,
 )
 from watchkeep.core.hub import Hub
 
@@ -79,12 +82,38 @@ def _heartbeat_recovered(event: HeartbeatRecovered) -> list[Condition]:
     ]
 
 
+def _resource(event: ResourceThresholdEvent, firing: bool) -> list[Condition]:
+    """One alert per subject and metric (`cpuPercent_high`, ...), cleared by its recovery."""
+    what = f"{event.kind} {event.name}: {event.metric}"
+    if firing:
+        message = f"{what} is {event.value:g}, above its threshold of {event.threshold:g}"
+    elif event.value is not None:
+        message = f"{what} is back to {event.value:g}, under its threshold of {event.threshold:g}"
+    else:
+        message = f"{what}: threshold or {event.kind} removed"
+    return [
+        Condition(
+            source="resource",
+            type=f"{event.metric}_high",
+            entity_type=event.kind,
+            entity_id=event.subject,
+            entity_name=event.name,
+            firing=firing,
+            severity="warning",
+            message=message,
+            details={"agentId": event.agent_id, "value": event.value, "threshold": event.threshold},
+        )
+    ]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
     HeartbeatDeadlineMissed.type: _heartbeat_missed,  # type: ignore[dict-item]
     HeartbeatFailed.type: _heartbeat_failed,  # type: ignore[dict-item]
     HeartbeatRecovered.type: _heartbeat_recovered,  # type: ignore[dict-item]
+    ResourceAlert.type: lambda e: _resource(e, True),  # type: ignore[arg-type]
+    ResourceRecovery.type: lambda e: _resource(e, False),  # type: ignore[arg-type]
 }
 
 

@@ -4,7 +4,12 @@ processes) to `POST /api/metrics/ingest` as fast as answers come back, on SQLite
 PostgreSQL, side by side.
 
     .venv/bin/python bench/ingest.py [--agents 32] [--seconds 20]
-        [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test] [--thresholds]
+
+With `--thresholds`, the same hub is measured again once every agent's host and containers
+carry alert thresholds (CPU and memory of each container, CPU, memory and disk of the host,
+none of them crossed: the cost of evaluating them, not of the alerts they would raise), side
+by side with the run without.
 
 The client speaks HTTP/1.1 over keep-alive sockets itself, so that it costs the machine
 less than the hub it measures.
@@ -169,9 +174,40 @@ async def drive(port: int, tokens: list[str], seconds: float) -> tuple[int, list
     return len(latencies), latencies, failures
 
 
-async def measure(hub: Serve, agents: int, seconds: float) -> tuple[int, list[float], int, float]:
+async def set_thresholds(base: str) -> None:
+    """Thresholds on every host and container, above what the payloads report."""
+    container_rules = {
+        "cpuPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+        "memoryPercent": {"threshold": 50, "breachSamples": 3, "recoverSamples": 3},
+    }
+    host_rules = {
+        "cpuPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+        "memoryPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+        "diskPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+    }
+    async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
+        login = await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        client.headers["X-CSRF-Token"] = login.json()["csrfToken"]
+        for agent in (await client.get("/api/v1/agents", params={"limit": 0})).json():
+            await client.put(f"/api/v1/agents/{agent['id']}/resources/alerts", json=host_rules)
+        for item in (await client.get("/api/v1/containers")).json()["items"]:
+            await client.put(f"/api/v1/containers/{item['id']}/resources/alerts", json=container_rules)
+
+
+async def measure(
+    hub: Serve, agents: int, seconds: float, thresholds: bool = False
+) -> list[tuple[int, list[float], int, float]]:
     tokens = await create_agents(hub.url, agents)
     await drive(hub.port, tokens, 2)  # warm-up
+    results = [await _measured(hub, tokens, seconds)]
+    if thresholds:
+        await set_thresholds(hub.url)
+        await drive(hub.port, tokens, 2)  # warm-up: every hub memory reads the thresholds again
+        results.append(await _measured(hub, tokens, seconds))
+    return results
+
+
+async def _measured(hub: Serve, tokens: list[str], seconds: float) -> tuple[int, list[float], int, float]:
     process = psutil.Process(hub.process.pid)
     before = process.cpu_times()
     count, latencies, failures = await drive(hub.port, tokens, seconds)
@@ -179,9 +215,14 @@ async def measure(hub: Serve, agents: int, seconds: float) -> tuple[int, list[fl
     return count, latencies, failures, after.user + after.system - before.user - before.system
 
 
-def run(database_url: str, agents: int, seconds: float) -> str:
+def run(database_url: str, agents: int, seconds: float, thresholds: bool = False) -> str:
     with tempfile.TemporaryDirectory() as data_dir, serving(database_url, data_dir, **HUB_SETTINGS) as hub:
-        count, latencies, failures, hub_cpu_seconds = asyncio.run(measure(hub, agents, seconds))
+        results = asyncio.run(measure(hub, agents, seconds, thresholds))
+    lines = [summary(*result, seconds) for result in results]
+    return lines[0] if len(lines) == 1 else f"{lines[0]}; with thresholds: {lines[1]}"
+
+
+def summary(count: int, latencies: list[float], failures: int, hub_cpu_seconds: float, seconds: float) -> str:
     latencies.sort()
     rate = count / seconds
     p50 = latencies[len(latencies) // 2] * 1000
@@ -198,16 +239,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--thresholds", action="store_true", help="measure again with alert thresholds set")
     args = parser.parse_args()
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "sqlite"):
-            result = run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds)
+            result = run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds, args.thresholds)
             print(f"sqlite: {result}", file=sys.stderr)
             parts.append(f"sqlite: {result}")
         if args.only in (None, "postgresql"):
             with postgres_database(args.postgres) as url:
-                parts.append(f"postgresql: {run(url, args.agents, args.seconds)}")
+                parts.append(f"postgresql: {run(url, args.agents, args.seconds, args.thresholds)}")
     print(f"ingest agents={args.agents} services=20 containers=20 seconds={args.seconds:g} | " + " | ".join(parts))
 
 

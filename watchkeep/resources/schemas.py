@@ -33,7 +33,7 @@ class PercentRule(_Rule):
     threshold: Annotated[float, Field(gt=0, le=100)]
 
 
-class _Thresholds(ApiModel):
+class Thresholds(ApiModel):
     # `status` is what GET adds (read-only): a body read and sent back is accepted.
     model_config = ConfigDict(extra="forbid")
 
@@ -46,11 +46,11 @@ class _Thresholds(ApiModel):
         return {"cpu_percent": self.cpu_percent, "memory_percent": self.memory_percent}
 
 
-class ContainerThresholds(_Thresholds):
+class ContainerThresholds(Thresholds):
     pass
 
 
-class HostThresholds(_Thresholds):
+class HostThresholds(Thresholds):
     disk_percent: PercentRule | None = None
 
     def rules(self) -> dict[str, _Rule | None]:

@@ -28,7 +28,7 @@ from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.resources import repository as repo
 from watchkeep.resources.model import ThresholdRule
-from watchkeep.resources.schemas import ContainerThresholds, HostThresholds
+from watchkeep.resources.schemas import Thresholds
 
 HOST = "host"
 CONTAINER = "container"
@@ -203,7 +203,7 @@ class ThresholdService:
         subject_id: str,
         agent_id: str,
         name: str,
-        body: ContainerThresholds | HostThresholds,
+        body: Thresholds,
     ) -> dict[str, Any]:
         """Replace the subject's thresholds (a metric left out or null has none). A rule
         changed keeps firing or not, and counts again from nothing; one removed while

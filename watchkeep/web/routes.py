@@ -23,8 +23,9 @@ from watchkeep.heartbeats.cronreading import next_runs, read_cron
 from watchkeep.heartbeats.schemas import HeartbeatOut, HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
+from watchkeep.resources.thresholds import HOST
 from watchkeep.runtime.service import runtime_status
-from watchkeep.web import admin, alerting, containers, notifications, overview
+from watchkeep.web import admin, alerting, containers, notifications, overview, thresholds
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, safe_next, see_other
 from watchkeep.web.session import AdminChange, AnyChange, EditorChange, LoginRequired, User, login_url, signed_in
@@ -284,6 +285,7 @@ async def host_page(agent_id: str, request: Request, user: User, hub: HubDep) ->
         dropped=row["dropped_payloads"],
         collector_errors=json.loads(row["collector_errors"] or "[]"),
         hub_url=hub.settings.base_url,
+        **await thresholds.context(hub, HOST, agent_id, f"/hosts/{agent_id}/thresholds"),
     )
 
 
@@ -340,3 +342,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(router)
     for pages in (containers.router, alerting.router, notifications.router, admin.router):
         app.include_router(pages)
+    app.include_router(thresholds.router)

@@ -25,7 +25,7 @@ from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
 from watchkeep.resources.thresholds import HOST
 from watchkeep.runtime.service import runtime_status
-from watchkeep.web import admin, alerting, containers, notifications, overview, thresholds
+from watchkeep.web import admin, alerting, containers, notifications, overview, sparklines, thresholds
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, safe_next, see_other
 from watchkeep.web.session import AdminChange, AnyChange, EditorChange, LoginRequired, User, login_url, signed_in
@@ -120,6 +120,7 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
         return page(request, "_monitors.html", view=view, path=request.scope["path"])
     alerts = [AlertOut.of(row) for row in await AlertService(hub).active()] if kind is None else []
     top = await overview.top_containers(hub) if kind is None else []
+    sparks = await sparklines.host_sparks(hub) if kind is None else []
     return page(
         request,
         template,
@@ -129,6 +130,7 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
         kinds=overview.KINDS,
         alerts=alerts,
         top=top,
+        sparks=sparks,
     )
 
 

@@ -210,3 +210,22 @@ async def test_deleting_an_archived_container_resolves_its_alert(start_hub: Star
         assert (await hub.admin.delete(f"/api/v1/containers/{cid}")).status_code == 204
         [alert] = await resource_alerts(hub)
         assert alert["status"] == "resolved"
+
+
+async def test_thresholds_set_through_another_replica_apply_to_the_next_payload(
+    start_hub: StartHub, clock: FrozenClock, database_url: str
+) -> None:
+    async with start_hub(clock=clock) as ingesting, start_hub(clock=clock) as other:
+        agent, cid = await agent_with_container(ingesting, clock)
+        await push(ingesting, agent, clock, services=[stats("api", 90, 100)])  # remembered: no thresholds
+        rule = {"cpuPercent": {"threshold": 50, "breachSamples": 1, "recoverSamples": 1}}
+        assert (await other.admin.put(f"/api/v1/containers/{cid}/resources/alerts", json=rule)).status_code == 200
+        await push(ingesting, agent, clock, services=[stats("api", 91, 100)])
+        [alert] = await logged(ingesting, "resource.alert")
+        assert alert.value == 91.0  # type: ignore[attr-defined]
+        # and the other way round: a change of the rule there, while this hub remembers it
+        rule["cpuPercent"]["threshold"] = 95
+        assert (await other.admin.put(f"/api/v1/containers/{cid}/resources/alerts", json=rule)).status_code == 200
+        await push(ingesting, agent, clock, services=[stats("api", 92, 100)])
+        [recovery] = await logged(ingesting, "resource.recovery")
+        assert (recovery.value, recovery.threshold) == (92.0, 95.0)  # type: ignore[attr-defined]

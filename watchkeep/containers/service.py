@@ -285,8 +285,9 @@ class ContainerService:
             raise conflict("only an archived container can be deleted; it is still reported", "id")
 
         async def unit(conn: AsyncConnection) -> list[Event]:
-            await repo.delete_container(conn, container_id)
+            # thresholds first: that locks the agent's row before the container's, as ingest does
             recovered = await thresholds.delete_for_container(conn, container_id, self.hub.clock.now_ms())
+            await repo.delete_container(conn, container_id)
             return await append(conn, recovered)
 
         events = await self.hub.store.write(unit)

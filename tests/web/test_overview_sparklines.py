@@ -18,7 +18,7 @@ StartHub = Callable[..., AbstractAsyncContextManager[RunningHub]]
 
 def test_a_gap_splits_the_line_and_a_lone_point_still_shows() -> None:
     lines = polylines([0.0, 100.0, None, 50.0])
-    assert lines == ["0.0,23.0 40.0,1.0", "120.0,12.0 121.5,12.0"]
+    assert lines == ["0.0,23.0 40.0,1.0", "117.0,12.0 120.0,12.0"]
     assert polylines([None, None]) == []
 
 

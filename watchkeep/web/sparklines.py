@@ -26,8 +26,10 @@ def polylines(values: list[float | None], top: float = 100.0) -> list[str]:
         runs[-1].append((index * step, HEIGHT - 1 - value / scale * (HEIGHT - 2)))
     lines = []
     for run in runs:
-        if len(run) == 1:  # a lone point as a short flat line, so that it shows
-            run.append((run[0][0] + 1.5, run[0][1]))
+        if len(run) == 1:  # a lone point as a short flat line inside the box, so that it shows
+            x, y = run[0]
+            start = min(x, WIDTH - 3)
+            run[:] = [(start, y), (start + 3, y)]
         if run:
             lines.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in run))
     return lines

@@ -4,7 +4,12 @@ processes) to `POST /api/metrics/ingest` as fast as answers come back, on SQLite
 PostgreSQL, side by side.
 
     .venv/bin/python bench/ingest.py [--agents 32] [--seconds 20]
-        [--postgres postgresql://postgres@127.0.0.1:5432/test] [--replicas 2]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test] [--thresholds] [--replicas 2]
+
+With `--thresholds`, the same hub is measured again once every agent's host and containers
+carry alert thresholds (CPU and memory of each container, CPU, memory and disk of the host,
+none of them crossed: the cost of evaluating them, not of the alerts they would raise), side
+by side with the run without.
 
 With `--replicas N` (PostgreSQL), N hub processes share the database and the agents are
 spread over them; the line compares that with one replica.
@@ -174,22 +179,54 @@ async def drive(ports: list[int], tokens: list[str], seconds: float) -> tuple[in
     return len(latencies), latencies, failures
 
 
+async def set_thresholds(base: str) -> None:
+    """Thresholds on every host and container, above what the payloads report."""
+    container_rules = {
+        "cpuPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+        "memoryPercent": {"threshold": 50, "breachSamples": 3, "recoverSamples": 3},
+    }
+    host_rules = {
+        "cpuPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+        "memoryPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+        "diskPercent": {"threshold": 90, "breachSamples": 3, "recoverSamples": 3},
+    }
+    async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
+        login = await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        client.headers["X-CSRF-Token"] = login.json()["csrfToken"]
+        for agent in (await client.get("/api/v1/agents", params={"limit": 0})).json():
+            await client.put(f"/api/v1/agents/{agent['id']}/resources/alerts", json=host_rules)
+        for item in (await client.get("/api/v1/containers")).json()["items"]:
+            await client.put(f"/api/v1/containers/{item['id']}/resources/alerts", json=container_rules)
+
+
 def _cpu(processes: list[psutil.Process]) -> float:
     return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
 
 
-async def measure(hubs: list[Serve], agents: int, seconds: float) -> tuple[int, list[float], int, float]:
-    """The agents spread over the hubs (replicas of one database); the hubs' CPU summed."""
+async def measure(
+    hubs: list[Serve], agents: int, seconds: float, thresholds: bool = False
+) -> list[tuple[int, list[float], int, float]]:
+    """The agents spread over the hubs (replicas of one database), the hubs' CPU summed; with
+    `thresholds`, measured again once every host and container has thresholds."""
     tokens = await create_agents(hubs[0].url, agents)
     ports = [hub.port for hub in hubs]
     await drive(ports, tokens, 2)  # warm-up
+    results = [await _measured(hubs, tokens, seconds)]
+    if thresholds:
+        await set_thresholds(hubs[0].url)
+        await drive(ports, tokens, 2)  # warm-up: every hub memory reads the thresholds again
+        results.append(await _measured(hubs, tokens, seconds))
+    return results
+
+
+async def _measured(hubs: list[Serve], tokens: list[str], seconds: float) -> tuple[int, list[float], int, float]:
     processes = [psutil.Process(hub.process.pid) for hub in hubs]
     before = _cpu(processes)
-    count, latencies, failures = await drive(ports, tokens, seconds)
+    count, latencies, failures = await drive([hub.port for hub in hubs], tokens, seconds)
     return count, latencies, failures, _cpu(processes) - before
 
 
-def run(database_url: str, agents: int, seconds: float, replicas: int = 1) -> str:
+def run(database_url: str, agents: int, seconds: float, *, thresholds: bool = False, replicas: int = 1) -> str:
     # Replicas share the key that seals the database's secrets.
     shared = {**HUB_SETTINGS, "secret_key": secrets.token_urlsafe(32)}
     with contextlib.ExitStack() as stack:
@@ -197,7 +234,12 @@ def run(database_url: str, agents: int, seconds: float, replicas: int = 1) -> st
             stack.enter_context(serving(database_url, stack.enter_context(tempfile.TemporaryDirectory()), **shared))
             for _ in range(replicas)
         ]
-        count, latencies, failures, hub_cpu_seconds = asyncio.run(measure(hubs, agents, seconds))
+        results = asyncio.run(measure(hubs, agents, seconds, thresholds))
+    lines = [summary(*result, seconds) for result in results]
+    return lines[0] if len(lines) == 1 else f"{lines[0]}; with thresholds: {lines[1]}"
+
+
+def summary(count: int, latencies: list[float], failures: int, hub_cpu_seconds: float, seconds: float) -> str:
     latencies.sort()
     rate = count / seconds
     p50 = latencies[len(latencies) // 2] * 1000
@@ -214,25 +256,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--thresholds", action="store_true", help="measure again with alert thresholds set")
     parser.add_argument("--replicas", type=int, default=1, help="hub processes on one PostgreSQL database")
     args = parser.parse_args()
     parts = []
     if args.replicas > 1:
         for replicas in (1, args.replicas):
             with postgres_database(args.postgres) as url:
-                result = run(url, args.agents, args.seconds, replicas)
+                result = run(url, args.agents, args.seconds, thresholds=args.thresholds, replicas=replicas)
             print(f"postgresql x{replicas}: {result}", file=sys.stderr)
             parts.append(f"postgresql x{replicas}: {result}")
         print(f"ingest agents={args.agents} seconds={args.seconds:g} | " + " | ".join(parts))
         return
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "sqlite"):
-            result = run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds)
+            result = run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.agents, args.seconds, thresholds=args.thresholds)
             print(f"sqlite: {result}", file=sys.stderr)
             parts.append(f"sqlite: {result}")
         if args.only in (None, "postgresql"):
             with postgres_database(args.postgres) as url:
-                parts.append(f"postgresql: {run(url, args.agents, args.seconds)}")
+                parts.append(f"postgresql: {run(url, args.agents, args.seconds, thresholds=args.thresholds)}")
     print(f"ingest agents={args.agents} services=20 containers=20 seconds={args.seconds:g} | " + " | ".join(parts))
 
 

@@ -54,6 +54,7 @@ from watchkeep.core.jobs import claimed
 from watchkeep.core.metrics import RequestMetrics, gauge, store_metrics
 from watchkeep.core.metrics import routes as metrics_routes
 from watchkeep.core.scheduler import Scheduler
+from watchkeep.dashboard import routes as dashboard_routes
 from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
 from watchkeep.heartbeats import routes as heartbeat_routes
 from watchkeep.heartbeats.metrics import metric_families as heartbeat_metrics
@@ -241,6 +242,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)
+    app.include_router(dashboard_routes.router)
     # The web UI last: its pages never shadow an API route.
     install_web(app)
     return app

@@ -178,3 +178,8 @@ async def seal_signing_secret(conn: AsyncConnection, clear: str, sealed: str) ->
 async def add_signing_secret(conn: AsyncConnection, secret: str, now: int) -> None:
     row = {"name": "agent-token", "secret": secret, "created_at": now}
     await insert_missing(conn, agent_signing_keys, [row], ("name",))
+
+
+async def clear_ingest_stamp(conn: AsyncConnection, agent_id: str) -> bool:
+    result = await conn.execute(update(agents).where(agents.c.id == agent_id).values(ingest_stamp=None))
+    return bool(result.rowcount)

@@ -16,7 +16,9 @@ from watchkeep.core.http.openapi import documented
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
 from watchkeep.core.idempotency.service import idempotent
+from watchkeep.resources.schemas import HostThresholds
 from watchkeep.resources.service import ResourceService
+from watchkeep.resources.thresholds import HOST, ThresholdService
 
 router = make_router(prefix="/api/v1/agents", tags=["agents"])
 
@@ -153,3 +155,17 @@ async def metrics_history(
         "bucketSeconds": history["bucketSeconds"],
         "points": [{"t": rfc3339(t), "v": round(v, 3), "max": round(m, 3)} for t, v, m in history["points"]],
     }
+
+
+@router.get("/{agent_id}/resources/alerts")
+async def get_host_thresholds(agent_id: str, _: CanRead, hub: HubDep) -> dict[str, Any]:
+    """The host's alert thresholds (null: none) and, under `status`, where each stands."""
+    await AgentService(hub).get_row(agent_id)
+    return await ThresholdService(hub).get(HOST, agent_id)
+
+
+@router.put("/{agent_id}/resources/alerts")
+async def put_host_thresholds(agent_id: str, body: HostThresholds, _: CanWrite, hub: HubDep) -> dict[str, Any]:
+    """Replace the host's alert thresholds; a metric left out or null has none."""
+    row = await AgentService(hub).get_row(agent_id)
+    return await ThresholdService(hub).put(HOST, agent_id, agent_id, row["name"], body)

@@ -28,6 +28,7 @@ from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
 from watchkeep.protocol.ingest import AgentConfig, MetricsConfig, ServiceConfig
 from watchkeep.resources import service as resources
+from watchkeep.resources import thresholds
 
 AGENT_ID_PREFIX = "agent"
 
@@ -323,14 +324,18 @@ class AgentService:
     async def delete(self, agent_id: str) -> None:
         """The agent and everything stored for it, in one transaction."""
 
-        async def unit(conn: AsyncConnection) -> None:
+        async def unit(conn: AsyncConnection) -> list[Event]:
             if await repo.get(conn, agent_id, for_update=True) is None:
                 raise not_found("agent", agent_id)
             await containers.delete_for_agent(conn, agent_id)
             await resources.delete_for_agent(conn, agent_id)
+            recovered = await thresholds.delete_for_agent(conn, agent_id, self.hub.clock.now_ms())
             await repo.delete_agent(conn, agent_id)
+            return await append(conn, recovered)
 
-        await self.store.write(unit)
+        events = await self.store.write(unit)
+        if events:
+            await self.hub.bus.publish(*events)
         # Only tidiness: a row created again has no stamp, so no memory would match it.
         ingest_memory(self.hub).forget(agent_id)
 

@@ -21,6 +21,9 @@ from watchkeep.core.events import (
     HeartbeatDeadlineMissed,
     HeartbeatFailed,
     HeartbeatRecovered,
+    ResourceAlert,
+    ResourceRecovery,
+    ResourceThresholdEvent,
 )
 from watchkeep.core.hub import Hub
 
@@ -144,6 +147,30 @@ def _container_restarts(event: ContainerRestartAlert) -> list[Condition]:
     return [_container(event, CONTAINER_RESTART_LOOP, firing=event.firing, message=message, details=details)]
 
 
+def _resource(event: ResourceThresholdEvent, firing: bool) -> list[Condition]:
+    """One alert per subject and metric (`cpuPercent_high`, ...), cleared by its recovery."""
+    what = f"{event.kind} {event.name}: {event.metric}"
+    if firing:
+        message = f"{what} is {event.value:g}, above its threshold of {event.threshold:g}"
+    elif event.value is not None:
+        message = f"{what} is back to {event.value:g}, under its threshold of {event.threshold:g}"
+    else:
+        message = f"{what}: threshold or {event.kind} removed"
+    return [
+        Condition(
+            source="resource",
+            type=f"{event.metric}_high",
+            entity_type=event.kind,
+            entity_id=event.subject,
+            entity_name=event.name,
+            firing=firing,
+            severity="warning",
+            message=message,
+            details={"agentId": event.agent_id, "value": event.value, "threshold": event.threshold},
+        )
+    ]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
@@ -153,6 +180,8 @@ SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     ContainerStateChanged.type: _container_state,  # type: ignore[dict-item]
     ContainerHealthChanged.type: _container_health,  # type: ignore[dict-item]
     ContainerRestartAlert.type: _container_restarts,  # type: ignore[dict-item]
+    ResourceAlert.type: lambda e: _resource(e, True),  # type: ignore[arg-type]
+    ResourceRecovery.type: lambda e: _resource(e, False),  # type: ignore[arg-type]
 }
 
 

@@ -28,6 +28,7 @@ from watchkeep.core.errors import conflict, not_found
 from watchkeep.core.events import ContainerHealthChanged, ContainerStateChanged, Event
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
+from watchkeep.resources import thresholds
 
 _encoder = msgspec.json.Encoder()
 
@@ -396,8 +397,13 @@ class ContainerService:
         if row["archived_at"] is None:
             raise conflict("only an archived container can be deleted; it is still reported", "id")
 
-        async def unit(conn: AsyncConnection) -> None:
+        async def unit(conn: AsyncConnection) -> list[Event]:
+            # thresholds first: that locks the agent's row before the container's, as ingest does
+            recovered = await thresholds.delete_for_container(conn, container_id, self.hub.clock.now_ms())
             await log_repo.delete_for_container(conn, container_id)
             await repo.delete_container(conn, container_id)
+            return await append(conn, recovered)
 
-        await self.hub.store.write(unit)
+        events = await self.hub.store.write(unit)
+        if events:
+            await self.hub.bus.publish(*events)

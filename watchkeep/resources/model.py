@@ -87,3 +87,22 @@ class ProcessSnapshot:
     by_cpu: Sequence[Any]
     by_memory: Sequence[Any]
     stats: Any
+
+
+@dataclass(slots=True)
+class ThresholdRule:
+    """One metric's threshold of a host or a container and where its evaluation stands (as
+    stored; see resources/thresholds.py). `metric` is the column name (`cpu_percent`)."""
+
+    kind: str  # host | container
+    subject_id: str  # the agent id, or the container's public id
+    metric: str
+    agent_id: str
+    name: str  # the container's name (what its samples carry); the host's name
+    threshold: float
+    breach_samples: int
+    recover_samples: int
+    firing: bool = False
+    streak: int = 0
+    changed_at: int | None = None
+    value: float | None = None

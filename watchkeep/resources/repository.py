@@ -25,6 +25,8 @@ from watchkeep.resources.tables import (
     metric_rollup_marks,
     metric_series,
     process_snapshots,
+    resource_threshold_states,
+    resource_thresholds,
 )
 
 _series_of = select(metric_series.c.id, metric_series.c.kind, metric_series.c.name).where(
@@ -322,3 +324,103 @@ async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
     await conn.execute(delete(metric_series).where(metric_series.c.agent_id == agent_id))
     await conn.execute(delete(process_snapshots).where(process_snapshots.c.agent_id == agent_id))
     await conn.execute(delete(metric_latest).where(metric_latest.c.agent_id == agent_id))
+
+
+# Thresholds and their evaluation state (resources/thresholds.py).
+
+_rules = (
+    select(
+        resource_thresholds,
+        resource_threshold_states.c.firing,
+        resource_threshold_states.c.streak,
+        resource_threshold_states.c.changed_at,
+        resource_threshold_states.c.value,
+    )
+    .select_from(
+        resource_thresholds.outerjoin(
+            resource_threshold_states,
+            (resource_threshold_states.c.kind == resource_thresholds.c.kind)
+            & (resource_threshold_states.c.subject_id == resource_thresholds.c.subject_id)
+            & (resource_threshold_states.c.metric == resource_thresholds.c.metric),
+        )
+    )
+    .order_by(resource_thresholds.c.kind, resource_thresholds.c.subject_id, resource_thresholds.c.metric)
+)
+_rules_of_agent = _rules.where(resource_thresholds.c.agent_id == bindparam("agent_id"))
+
+
+async def rules_of_agent(conn: AsyncConnection, agent_id: str) -> list[dict[str, Any]]:
+    """Every threshold of the agent's host and containers with its state (runs on ingest)."""
+    return await fetch_all(conn, _rules_of_agent, {"agent_id": agent_id})
+
+
+async def rules_of_subject(conn: AsyncConnection, kind: str, subject_id: str) -> list[dict[str, Any]]:
+    query = _rules.where(resource_thresholds.c.kind == kind, resource_thresholds.c.subject_id == subject_id)
+    return [dict(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def put_thresholds(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    await upsert_many(conn, resource_thresholds, rows, ("kind", "subject_id", "metric"))
+
+
+async def put_states(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    await upsert_many(conn, resource_threshold_states, rows, ("kind", "subject_id", "metric"))
+
+
+async def delete_thresholds(conn: AsyncConnection, kind: str, subject_id: str, metrics: Sequence[str]) -> None:
+    for table in (resource_thresholds, resource_threshold_states):
+        await conn.execute(
+            delete(table).where(table.c.kind == kind, table.c.subject_id == subject_id, table.c.metric.in_(metrics))
+        )
+
+
+async def delete_thresholds_of_agent(conn: AsyncConnection, agent_id: str) -> list[dict[str, Any]]:
+    """Remove the thresholds of the agent's host and containers; returns what was removed."""
+    removed = [dict(row) for row in (await conn.execute(_rules_of_agent, {"agent_id": agent_id})).mappings()]
+    subjects = select(resource_thresholds.c.subject_id).where(resource_thresholds.c.agent_id == agent_id)
+    await conn.execute(delete(resource_threshold_states).where(resource_threshold_states.c.subject_id.in_(subjects)))
+    await conn.execute(delete(resource_thresholds).where(resource_thresholds.c.agent_id == agent_id))
+    return removed
+
+
+# Sparklines: one query per kind and tier, over every series of the kind.
+
+
+async def host_buckets(
+    conn: AsyncConnection, columns: Sequence[str], since: int, until: int | None, bucket_ms: int
+) -> list[tuple[Any, ...]]:
+    """(series id, bucket, average of each column) of every host's raw samples in [since, until)."""
+    table = host_samples
+    bucket = ((table.c.ts // bucket_ms) * bucket_ms).label("bucket")
+    where = [table.c.series_id.in_(_series_ids("host")), table.c.ts >= since]
+    if until is not None:
+        where.append(table.c.ts < until)
+    query = (
+        select(table.c.series_id, bucket, *(func.avg(table.c[c]) for c in columns))
+        .where(*where)
+        .group_by(table.c.series_id, bucket)
+    )
+    return [tuple(row) for row in (await conn.execute(query)).all()]
+
+
+async def tier_buckets(
+    conn: AsyncConnection, table: Table, kind: str, columns: Sequence[str], since: int, until: int, bucket_ms: int
+) -> list[tuple[Any, ...]]:
+    """(series id, bucket, count-weighted average of each column) of every series of `kind`
+    in a rollup tier, over [since, until)."""
+    bucket = ((table.c.ts // bucket_ms) * bucket_ms).label("bucket")
+    averages = [
+        func.sum(table.c[f"{c}_avg"] * table.c[f"{c}_n"]) / func.nullif(func.sum(table.c[f"{c}_n"]), 0) for c in columns
+    ]
+    query = (
+        select(table.c.series_id, bucket, *averages)
+        .where(table.c.series_id.in_(_series_ids(kind)), table.c.ts >= since, table.c.ts < until)
+        .group_by(table.c.series_id, bucket)
+    )
+    return [tuple(row) for row in (await conn.execute(query)).all()]
+
+
+async def all_series(conn: AsyncConnection) -> dict[int, tuple[str, str, str]]:
+    """Every series: id → (agent id, kind, name)."""
+    query = select(metric_series.c.id, metric_series.c.agent_id, metric_series.c.kind, metric_series.c.name)
+    return {int(i): (str(a), str(k), str(n)) for i, a, k, n in (await conn.execute(query)).all()}

@@ -9,12 +9,14 @@ from fastapi import Query
 
 from watchkeep.agents.service import AgentService
 from watchkeep.containers.service import ContainerService
-from watchkeep.core.auth.deps import CanRead
+from watchkeep.core.auth.deps import CanRead, CanWrite
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.errors import not_found
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
+from watchkeep.resources.schemas import ContainerThresholds
 from watchkeep.resources.service import ResourceService
+from watchkeep.resources.thresholds import CONTAINER, ThresholdService
 
 router = make_router(prefix="/api/v1", tags=["resources"])
 
@@ -139,3 +141,19 @@ async def summary(_: CanRead, hub: HubDep) -> dict[str, Any]:
         "cpuPercent": round(total("cpuPercent") / len(reporting), 3) if reporting else None,
     }
     return {"overall": overall, "hosts": sorted(hosts, key=lambda h: h["name"].lower())}
+
+
+@router.get("/containers/{container_id}/resources/alerts")
+async def get_container_thresholds(container_id: str, _: CanRead, hub: HubDep) -> dict[str, Any]:
+    """The container's alert thresholds (null: none) and, under `status`, where each stands."""
+    await ContainerService(hub).get(container_id)
+    return await ThresholdService(hub).get(CONTAINER, container_id)
+
+
+@router.put("/containers/{container_id}/resources/alerts")
+async def put_container_thresholds(
+    container_id: str, body: ContainerThresholds, _: CanWrite, hub: HubDep
+) -> dict[str, Any]:
+    """Replace the container's alert thresholds; a metric left out or null has none."""
+    row = await ContainerService(hub).get(container_id)
+    return await ThresholdService(hub).put(CONTAINER, container_id, row["agent_id"], row["name"], body)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from watchkeep.core.errors import validation_error
 from watchkeep.core.hub import Hub
 from watchkeep.resources import repository as repo
-from watchkeep.resources import rollups
+from watchkeep.resources import rollups, sparklines
 from watchkeep.resources.model import ContainerSample, HostSample, NodeSample, ProcessSnapshot
 from watchkeep.resources.tables import CONTAINER_METRICS, HOST_METRICS, host_samples
 
@@ -360,3 +360,10 @@ class ResourceService:
             "byMemory": json.loads(row["by_memory"]),
             "stats": json.loads(row["stats"]),
         }
+
+    async def sparklines(self, span_ms: int, points: int) -> tuple[sparklines.Window, sparklines.Series]:
+        """Every host's and container's CPU and memory over about the last `span_ms`, in
+        `points` buckets (see resources/sparklines.py)."""
+        window = sparklines.Window.ending(self.hub.clock.now_ms(), span_ms, points)
+        async with self.hub.store.read() as conn:
+            return window, await sparklines.recent(conn, window)

@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -144,4 +146,41 @@ metric_rollup_marks = Table(
     metadata,
     Column("tier", String(16), primary_key=True),
     Column("upto", BigInteger, nullable=False),
+)
+
+
+# Alert thresholds of a host (kind "host", subject its agent id) or a container (kind
+# "container", subject its public id), one row per metric. `agent_id` and `name` (the
+# container's name, "" for a host) are what an agent's samples are matched by on ingest.
+resource_thresholds = Table(
+    "resource_thresholds",
+    metadata,
+    Column("kind", String(16), nullable=False),
+    Column("subject_id", String(40), nullable=False),
+    Column("metric", String(32), nullable=False),
+    Column("agent_id", String(40), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("breach_samples", Integer, nullable=False),
+    Column("recover_samples", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("kind", "subject_id", "metric"),
+    Index("ix_resource_thresholds_agent_id", "agent_id"),
+)
+
+# Where each threshold's evaluation stands, so that another replica or a restarted hub goes
+# on counting: whether it fires, and how many consecutive samples so far said otherwise
+# (breaching ones while clear, non-breaching ones while firing).
+resource_threshold_states = Table(
+    "resource_threshold_states",
+    metadata,
+    Column("kind", String(16), nullable=False),
+    Column("subject_id", String(40), nullable=False),
+    Column("metric", String(32), nullable=False),
+    Column("firing", Boolean, nullable=False),
+    Column("streak", Integer, nullable=False),
+    # when it last fired or recovered, and the value that made it
+    Column("changed_at", BigInteger),
+    Column("value", Float),
+    PrimaryKeyConstraint("kind", "subject_id", "metric"),
 )

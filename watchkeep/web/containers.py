@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from watchkeep.agents.service import AgentService
 from watchkeep.containers.service import ContainerService, container_out, transition_out
 from watchkeep.core.hub import HubDep
+from watchkeep.resources.thresholds import CONTAINER
+from watchkeep.web import thresholds
 from watchkeep.web.responses import see_other
 from watchkeep.web.session import EditorChange, User
 from watchkeep.web.templating import page
@@ -63,6 +65,8 @@ async def container_page(container_id: str, request: Request, user: User, hub: H
     if request.query_params.get("fragment") == "state":
         return page(request, "_container_state.html", **context)
     host = await AgentService(hub).get(container["agentId"])
+    action = f"/containers/{container_id}/thresholds"
+    context.update(await thresholds.context(hub, CONTAINER, container_id, action))
     return page(request, "container.html", host=host, charts=CHARTS, **context)
 
 

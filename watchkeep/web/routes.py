@@ -23,8 +23,9 @@ from watchkeep.heartbeats.cronreading import next_runs, read_cron
 from watchkeep.heartbeats.schemas import HeartbeatOut, HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
+from watchkeep.resources.thresholds import HOST
 from watchkeep.runtime.service import runtime_status
-from watchkeep.web import admin, alerting, containers, notifications, overview
+from watchkeep.web import admin, alerting, containers, notifications, overview, sparklines, thresholds
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, safe_next, see_other
 from watchkeep.web.session import AdminChange, AnyChange, EditorChange, LoginRequired, User, login_url, signed_in
@@ -119,6 +120,7 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
         return page(request, "_monitors.html", view=view, path=request.scope["path"])
     alerts = [AlertOut.of(row) for row in await AlertService(hub).active()] if kind is None else []
     top = await overview.top_containers(hub) if kind is None else []
+    sparks = await sparklines.host_sparks(hub) if kind is None else []
     return page(
         request,
         template,
@@ -128,6 +130,7 @@ async def _overview(request: Request, hub: Hub, *, kind: str | None, template: s
         kinds=overview.KINDS,
         alerts=alerts,
         top=top,
+        sparks=sparks,
     )
 
 
@@ -284,6 +287,7 @@ async def host_page(agent_id: str, request: Request, user: User, hub: HubDep) ->
         dropped=row["dropped_payloads"],
         collector_errors=json.loads(row["collector_errors"] or "[]"),
         hub_url=hub.settings.base_url,
+        **await thresholds.context(hub, HOST, agent_id, f"/hosts/{agent_id}/thresholds"),
     )
 
 
@@ -340,3 +344,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(router)
     for pages in (containers.router, alerting.router, notifications.router, admin.router):
         app.include_router(pages)
+    app.include_router(thresholds.router)

@@ -14,9 +14,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from watchkeep.agents import repository as repo
 from watchkeep.agents.batch import CheckResult
 from watchkeep.containers.model import ContainerInfo
 from watchkeep.core.hub import Hub
+from watchkeep.resources.model import ThresholdRule
 
 MAX_AGENTS = 100_000
 
@@ -32,6 +36,8 @@ class AgentMemory:
     containers: list[ContainerInfo] | None = None
     # the check results last written
     checks: list[CheckResult] | None = None
+    # the thresholds of the agent's host and containers with their states (None: read them)
+    thresholds: list[ThresholdRule] | None = None
 
 
 class IngestMemory:
@@ -61,3 +67,11 @@ def new_stamp() -> str:
 
 def ingest_memory(hub: Hub) -> IngestMemory:
     return hub.local(IngestMemory)
+
+
+async def invalidate(conn: AsyncConnection, agent_id: str) -> bool:
+    """Make every hub's memory of the agent a miss, from inside a write unit that changes
+    what the memory holds by other ways than a payload (thresholds set). Clearing the stamp
+    also locks the agent's row, so a payload on another replica waits for the change to
+    commit and then reads it. False when there is no such agent."""
+    return await repo.clear_ingest_stamp(conn, agent_id)

@@ -21,6 +21,7 @@ from watchkeep.core.events import AgentOnline, Event, ResourceSnapshot
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.resources import service as resources
+from watchkeep.resources import thresholds
 
 
 class IngestAnswer(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -144,6 +145,11 @@ class IngestService:
                 latest=memory.latest,
             )
             memory.latest = recorded.latest
+            if not replay:
+                memory.thresholds, crossed = await thresholds.evaluate(
+                    conn, agent_id, row["name"], batch.at_ms, recorded.host, recorded.latest, memory.thresholds
+                )
+                events.extend(crossed)
             if checks is not None and checks != memory.checks:
                 # The same results written again would change nothing: skip them.
                 await repo.put_checks(conn, _check_rows(agent_id, batch))

@@ -115,6 +115,37 @@ class ResourceSnapshot(AgentEvent):
     disk_total_gb: float | None = None
 
 
+@dataclass(frozen=True)
+class ResourceThresholdEvent(Event):
+    """A host's or a container's metric crossing its alert threshold (resources/thresholds.py).
+    `kind` is "host" (`subject` is the agent id) or "container" (its public id)."""
+
+    subject_kind: ClassVar[str] = "resource"
+    subject_key: ClassVar[str] = "subject"
+    kind: str
+    subject: str
+    agent_id: str
+    name: str
+    metric: str  # cpuPercent | memoryPercent | diskPercent
+    value: float | None
+    threshold: float
+    container_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourceAlert(ResourceThresholdEvent):
+    type: ClassVar[str] = "resource.alert"
+    breach_samples: int = 1
+
+
+@dataclass(frozen=True)
+class ResourceRecovery(ResourceThresholdEvent):
+    type: ClassVar[str] = "resource.recovery"
+    recover_samples: int = 1
+    # "recovered" (the samples said so), "threshold_removed" or "deleted" (its subject was)
+    reason: str = "recovered"
+
+
 # Containers (watchkeep/containers)
 
 

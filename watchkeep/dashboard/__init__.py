@@ -1,0 +1,1 @@
+"""The dashboard: what the overview shows of every monitor at once."""

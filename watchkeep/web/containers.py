@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from watchkeep.agents.service import AgentService
-from watchkeep.containers.service import ContainerService, container_out, transition_out
+from watchkeep.containers.service import ContainerService, container_out, restart_loop_out, transition_out
 from watchkeep.core.hub import HubDep
 from watchkeep.resources.thresholds import CONTAINER
 from watchkeep.web import thresholds
@@ -61,6 +61,7 @@ async def container_page(container_id: str, request: Request, user: User, hub: H
         "container": container,
         "uptime": await service.uptime(container_id),
         "transitions": [transition_out(row) for row in await service.transitions(container_id, 50)],
+        "restart_loop": restart_loop_out(await service.restart_loop(container_id)),
     }
     if request.query_params.get("fragment") == "state":
         return page(request, "_container_state.html", **context)

@@ -14,6 +14,8 @@ from watchkeep.alerts.service import Condition, apply_condition
 from watchkeep.core.events import (
     AgentOffline,
     AgentOnline,
+    CertificateAlert,
+    CertificateRecovery,
     Event,
     HeartbeatDeadlineMissed,
     HeartbeatFailed,
@@ -79,12 +81,41 @@ def _heartbeat_recovered(event: HeartbeatRecovered) -> list[Condition]:
     ]
 
 
+# A certificate's problems: an alert type each; expired, a bad chain and a wrong name are critical.
+CERTIFICATE_SEVERITY = {"expiring": "warning", "expired": "critical", "chain_invalid": "critical"}
+
+
+def _certificate(event: CertificateAlert | CertificateRecovery, *, firing: bool) -> list[Condition]:
+    details: dict[str, Any] = {}
+    stage = None
+    if isinstance(event, CertificateAlert):
+        details = {"daysLeft": event.days_left, "thresholdDays": event.threshold_days, "reason": event.reason}
+        if event.condition == "expiring" and event.threshold_days is not None:
+            stage = str(event.threshold_days)
+    return [
+        Condition(
+            source="certificate",
+            type=f"certificate_{event.condition}",
+            entity_type="certificate",
+            entity_id=event.certificate_id,
+            entity_name=event.name,
+            firing=firing,
+            severity=CERTIFICATE_SEVERITY.get(event.condition, "critical"),
+            message=event.message,
+            details=details,
+            stage=stage,
+        )
+    ]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
     HeartbeatDeadlineMissed.type: _heartbeat_missed,  # type: ignore[dict-item]
     HeartbeatFailed.type: _heartbeat_failed,  # type: ignore[dict-item]
     HeartbeatRecovered.type: _heartbeat_recovered,  # type: ignore[dict-item]
+    CertificateAlert.type: lambda e: _certificate(e, firing=True),  # type: ignore[arg-type]
+    CertificateRecovery.type: lambda e: _certificate(e, firing=False),  # type: ignore[arg-type]
 }
 
 

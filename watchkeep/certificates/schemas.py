@@ -56,7 +56,7 @@ class CertificateWrite(WriteModel):
     @field_validator("sni")
     @classmethod
     def _sni(cls, value: str | None) -> str | None:
-        if value is not None and not _is_hostname(value):
+        if value is not None and (_is_ip(value) or not _is_hostname(value)):
             raise validation_error("sni: a host name (server name indication carries no IP address)", "sni")
         return None if value is None else value.lower()
 

@@ -135,3 +135,13 @@ async def test_an_agent_that_cannot_connect_reports_an_error(certificates: Certi
     await _push(certificates, agent["token"], _result(success=False, error="connection refused"))
     [monitor] = await _list(certificates)
     assert (monitor["status"], monitor["error"]) == ("error", "connection refused")
+
+
+async def test_deleting_an_agent_removes_its_monitors_and_resolves_their_alerts(certificates: Certificates) -> None:
+    agent = await create_agent(certificates.running)
+    await _push(certificates, agent["token"], _result(daysUntilExpiry=2.5))
+    assert set(await certificates.active()) == {"certificate_expiring"}
+    response = await certificates.api.delete(f"/api/v1/agents/{agent['id']}")
+    assert response.status_code == 204, response.text
+    assert await _list(certificates) == []
+    assert await certificates.active() == {}

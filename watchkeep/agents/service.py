@@ -17,6 +17,7 @@ from watchkeep.agents import tokens
 from watchkeep.agents.ingest.memory import ingest_memory
 from watchkeep.agents.schemas import AgentConfigUpdate, AgentCreate, AgentRegister, AgentUpdate
 from watchkeep.agents.status import Status, status_at
+from watchkeep.certificates import service as certificates
 from watchkeep.containers import service as containers
 from watchkeep.containers.service import ContainerService
 from watchkeep.core.clock import rfc3339
@@ -322,14 +323,18 @@ class AgentService:
     async def delete(self, agent_id: str) -> None:
         """The agent and everything stored for it, in one transaction."""
 
-        async def unit(conn: AsyncConnection) -> None:
+        now = self.hub.clock.now_ms()
+
+        async def unit(conn: AsyncConnection) -> list[Event]:
             if await repo.get(conn, agent_id, for_update=True) is None:
                 raise not_found("agent", agent_id)
             await containers.delete_for_agent(conn, agent_id)
             await resources.delete_for_agent(conn, agent_id)
+            events = await certificates.delete_for_agent(conn, agent_id, now)
             await repo.delete_agent(conn, agent_id)
+            return await append(conn, events)
 
-        await self.store.write(unit)
+        await self.hub.bus.publish(*await self.store.write(unit))
         # Only tidiness: a row created again has no stamp, so no memory would match it.
         ingest_memory(self.hub).forget(agent_id)
 

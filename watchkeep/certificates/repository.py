@@ -124,6 +124,11 @@ async def list_monitors(conn: AsyncConnection) -> list[Monitor]:
     return [_monitor(row) for row in (await conn.execute(query)).mappings()]
 
 
+async def monitors_of_agent(conn: AsyncConnection, agent_id: str) -> list[Monitor]:
+    query = select(certificate_monitors).where(certificate_monitors.c.agent_id == agent_id)
+    return [_monitor(row) for row in (await conn.execute(query)).mappings()]
+
+
 async def update_monitor(conn: AsyncConnection, monitor_id: str, values: dict[str, Any]) -> Monitor | None:
     query = (
         update(certificate_monitors)

@@ -240,6 +240,14 @@ def agent_observation(result: AgentCertResult) -> Observation:
     )
 
 
+async def delete_for_agent(conn: AsyncConnection, agent_id: str, now_ms: int) -> list[Event]:
+    """Remove the monitors of a deleted agent's checks; their alerts resolve (the events to log)."""
+    events: list[Event] = []
+    for monitor in await repo.monitors_of_agent(conn, agent_id):
+        events.extend(await _remove(conn, monitor, now_ms))
+    return events
+
+
 def _split_target(target: str) -> tuple[str, int]:
     host, _, port = target.rpartition(":")
     try:

@@ -77,6 +77,7 @@ async def test_a_chain_missing_its_intermediate_is_not_trusted(certificates: Cer
         whole = await certificates.checked(server.port)
     assert incomplete["status"] == "error"
     assert incomplete["chainReason"] == "unknown_issuer"
+    assert "incomplete chain" in incomplete["lastCheck"]["chainDetail"]
     assert len(incomplete["lastCheck"]["chain"]) == 1
     assert whole["status"] == "valid"
     assert len(whole["lastCheck"]["chain"]) == 2

@@ -255,6 +255,11 @@ async def observe(host: str, port: int, sni: str | None, *, ca_file: str | None,
     key_type, key_bits = _key(leaf)
     sans = _sans(leaf)
     valid, reason, detail = await _verify(host, port, name, ca_file, timeout)
+    top = certs[-1]
+    if reason == "unknown_issuer" and top.issuer != top.subject:
+        detail = (
+            f"{detail}: {_name(top.issuer)} was not sent and is not trusted (an incomplete chain, or an unknown CA)"
+        )
     return Observation(
         duration_ms=duration_ms,
         subject=_name(leaf.subject),

@@ -56,6 +56,8 @@ def chain_problem(facts: Facts, now_ms: int) -> str | None:
     """Why the chain is not trusted, leaving out the leaf's own expiry (its own condition)."""
     if facts.not_before is not None and facts.not_before > now_ms:
         return "not_yet_valid"
+    if facts.chain_reason == "unverified":
+        return None  # the verifying handshake failed for another cause: nothing is known against the chain
     if facts.chain_reason in TIME_REASONS:
         leaf_out = facts.not_after is not None and facts.not_after <= now_ms
         # The leaf is in its window, so a time error is about another certificate of the chain.

@@ -145,3 +145,15 @@ async def test_deleting_an_agent_removes_its_monitors_and_resolves_their_alerts(
     assert response.status_code == 204, response.text
     assert await _list(certificates) == []
     assert await certificates.active() == {}
+
+
+async def test_an_agents_verify_message_gives_the_chain_reason(certificates: Certificates) -> None:
+    agent = await create_agent(certificates.running)
+    error = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)"
+    await _push(certificates, agent["token"], _result(success=False, daysUntilExpiry=80.0, error=error))
+    [monitor] = await _list(certificates)
+    assert (monitor["status"], monitor["chainReason"], monitor["problems"]) == (
+        "error",
+        "self_signed",
+        ["chain_invalid"],
+    )

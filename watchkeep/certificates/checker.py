@@ -43,6 +43,25 @@ REASONS: dict[int, str] = {
 }
 
 
+# The same reasons told by OpenSSL's verify message, for checks made elsewhere (an agent
+# reports only the message). Longer, more specific messages first.
+MESSAGES: tuple[tuple[str, str], ...] = (
+    ("in certificate chain", "self_signed_in_chain"),
+    ("self-signed certificate", "self_signed"),
+    ("self signed certificate", "self_signed"),
+    ("not yet valid", "not_yet_valid"),
+    ("unable to get local issuer", "unknown_issuer"),
+    ("unable to get issuer", "unknown_issuer"),
+    ("unable to verify the first certificate", "incomplete_chain"),
+    ("revoked", "revoked"),
+)
+
+
+def reason_of_message(message: str) -> str:
+    lowered = message.lower()
+    return next((reason for text, reason in MESSAGES if text in lowered), "invalid")
+
+
 @dataclass(frozen=True)
 class ChainCert:
     subject: str

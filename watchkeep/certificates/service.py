@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.certificates import repository as repo
-from watchkeep.certificates.checker import Observation
+from watchkeep.certificates.checker import Observation, reason_of_message
 from watchkeep.certificates.repository import Check, Monitor
 from watchkeep.certificates.status import DAY_MS, Facts, conditions, days_left, status
 from watchkeep.core.clock import SystemClock, rfc3339
@@ -214,8 +214,8 @@ def _expiry_ms(result: AgentCertResult) -> int | None:
 
 def agent_observation(result: AgentCertResult) -> Observation:
     """What an agent's result says, in the hub's terms. The agent verifies chain and name
-    together and reports one error: an OpenSSL name mismatch is told apart by its text, any
-    other verify error with a certificate read is an untrusted chain."""
+    together and reports one error, OpenSSL's message: a name mismatch and the chain's
+    reasons are told apart by its text ("invalid" when it names none we know)."""
     not_after = _expiry_ms(result)
     error = result.error
     if not_after is None:
@@ -227,7 +227,7 @@ def agent_observation(result: AgentCertResult) -> Observation:
         if "hostname mismatch" in lowered or "doesn't match" in lowered:
             hostname_match = False
         elif "expired" not in lowered:
-            chain_reason = "invalid"
+            chain_reason = reason_of_message(error)
     return Observation(
         duration_ms=result.duration_ms or 0.0,
         subject=result.subject,

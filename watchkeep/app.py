@@ -25,6 +25,8 @@ from watchkeep.alerts import routes as alerts_routes
 from watchkeep.alerts.metrics import metric_families as alert_metrics
 from watchkeep.alerts.service import AlertService
 from watchkeep.alerts.sources import SOURCES, AlertSources
+from watchkeep.certificates import routes as certificate_routes
+from watchkeep.certificates.worker import CertificateWorker
 from watchkeep.containers import routes as container_routes
 from watchkeep.containers.metrics import metric_families as container_metrics
 from watchkeep.containers.service import ContainerService
@@ -116,6 +118,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     scheduler.add("heartbeat-deadlines", deadlines.step, interval=settings.heartbeat_deadline_interval_seconds)
     scheduler.add("heartbeat-retention", heartbeat_retention, interval=600)
 
+    # Certificates
+    certificate_checks = CertificateWorker(hub)
+    scheduler.add("certificate-checks", certificate_checks.step, interval=settings.certificate_check_interval_seconds)
+
     # Agents: status loop; metric rollup tiers and their retention
     scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
     scheduler.add("metric-rollups", claimed(hub, "metric-rollups", 60, partial(rollup_step, hub)), interval=15)
@@ -195,12 +201,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.event_streams = streams
     app.state.event_consumers = consumers
     app.state.heartbeat_deadlines = deadlines
+    app.state.certificate_checks = certificate_checks
     app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
     app.state.runtime_watcher = runtime_watcher
     app.state.capabilities = {
         *("users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"),
-        *("agents", "heartbeats"),
+        *("agents", "heartbeats", "certificates"),
         *("alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"),
     }
     install_error_handlers(app)
@@ -229,6 +236,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents: the native ingest route next, for the same reason.
     app.router.routes.extend(agent_protocol_routes.routes)
     app.include_router(heartbeat_routes.router)
+    app.include_router(certificate_routes.router)
     for router in (
         health.router,
         auth_routes.router,

@@ -17,6 +17,7 @@ from watchkeep.agents import tokens
 from watchkeep.agents.ingest.memory import ingest_memory
 from watchkeep.agents.schemas import AgentConfigUpdate, AgentCreate, AgentRegister, AgentUpdate
 from watchkeep.agents.status import Status, status_at
+from watchkeep.certificates import service as certificates
 from watchkeep.containers import logstore
 from watchkeep.containers import service as containers
 from watchkeep.containers.service import ContainerService
@@ -324,12 +325,15 @@ class AgentService:
     async def delete(self, agent_id: str) -> None:
         """The agent and everything stored for it, in one transaction."""
 
+        now = self.hub.clock.now_ms()
+
         async def unit(conn: AsyncConnection) -> list[Event]:
             if await repo.get(conn, agent_id, for_update=True) is None:
                 raise not_found("agent", agent_id)
             await containers.delete_for_agent(conn, agent_id)
             await resources.delete_for_agent(conn, agent_id)
-            recovered = await thresholds.delete_for_agent(conn, agent_id, self.hub.clock.now_ms())
+            recovered = await thresholds.delete_for_agent(conn, agent_id, now)
+            recovered += await certificates.delete_for_agent(conn, agent_id, now)
             await repo.delete_agent(conn, agent_id)
             return await append(conn, recovered)
 

@@ -43,6 +43,15 @@ class Condition:
     entity_name: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    # A step within one firing condition (a certificate's expiry threshold): reported with
+    # a new stage, the firing alert takes the new message and is sent again, as on a
+    # severity rise. Kept in the alert's details as "stage".
+    stage: str | None = None
+
+    def stored_details(self) -> str:
+        if self.stage is None:
+            return json.dumps(self.details)
+        return json.dumps({**self.details, "stage": self.stage})
 
 
 def facts(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +150,7 @@ async def _fire(conn: AsyncConnection, condition: Condition, now: int) -> tuple[
             "entity_type": condition.entity_type,
             "entity_id": condition.entity_id,
             "entity_name": condition.entity_name,
-            "details": json.dumps(condition.details),
+            "details": condition.stored_details(),
             "labels": json.dumps(condition.labels),
             "fired_at": now,
             "last_seen_at": now,
@@ -154,17 +163,30 @@ async def _fire(conn: AsyncConnection, condition: Condition, now: int) -> tuple[
         return await _notify_if_due(conn, created, now), [_fired_event(created, now, upgraded=False)]
     values: dict[str, Any] = {"last_seen_at": now}
     upgraded = SEVERITY_RANK[condition.severity] > SEVERITY_RANK[current["severity"]]
+    restaged = condition.stage is not None and condition.stage != json.loads(current["details"]).get("stage")
     if upgraded:
-        values.update(
-            severity=condition.severity,
-            message=condition.message or current["message"],
-            details=json.dumps(condition.details),
-        )
+        values["severity"] = condition.severity
+    if upgraded or restaged:
+        values.update(message=condition.message or current["message"], details=condition.stored_details())
     await repo.update_alert(conn, current["id"], values)
     row_now = await repo.alert_by_id(conn, current["id"])
     assert row_now is not None
-    events: list[Event] = [_fired_event(row_now, now, upgraded=True)] if upgraded else []
+    events: list[Event] = [_fired_event(row_now, now, upgraded=True)] if upgraded or restaged else []
+    if restaged and not upgraded:
+        row_now = await _notify_stage(conn, row_now, now, str(condition.stage))
     return await _notify_if_due(conn, row_now, now), events
+
+
+async def _notify_stage(conn: AsyncConnection, row: RowMapping, now_ms: int, stage: str) -> RowMapping:
+    """Send the alert again at its new stage, unless it may not be sent now (silenced,
+    snoozed) or was never sent (its first message then carries the new stage)."""
+    if row["silenced"] or (row["snoozed_until"] or 0) > now_ms or row["notified_severity"] is None:
+        return row
+    await enqueue_alert(conn, notice_of(row, "firing"), now_ms=now_ms, occasion=f"fired:{row['severity']}:{stage}")
+    await repo.update_alert(conn, row["id"], {"notified_at": now_ms})
+    updated = await repo.alert_by_id(conn, row["id"])
+    assert updated is not None
+    return updated
 
 
 async def _clear(conn: AsyncConnection, condition: Condition, now: int) -> tuple[RowMapping | None, list[Event]]:

@@ -14,6 +14,8 @@ from watchkeep.alerts.service import Condition, apply_condition
 from watchkeep.core.events import (
     AgentOffline,
     AgentOnline,
+    CertificateAlert,
+    CertificateRecovery,
     ContainerHealthChanged,
     ContainerRestartAlert,
     ContainerStateChanged,
@@ -171,6 +173,33 @@ def _resource(event: ResourceThresholdEvent, firing: bool) -> list[Condition]:
     ]
 
 
+# A certificate's problems: an alert type each; expired, a bad chain and a wrong name are critical.
+CERTIFICATE_SEVERITY = {"expiring": "warning", "expired": "critical", "chain_invalid": "critical"}
+
+
+def _certificate(event: CertificateAlert | CertificateRecovery, *, firing: bool) -> list[Condition]:
+    details: dict[str, Any] = {}
+    stage = None
+    if isinstance(event, CertificateAlert):
+        details = {"daysLeft": event.days_left, "thresholdDays": event.threshold_days, "reason": event.reason}
+        if event.condition == "expiring" and event.threshold_days is not None:
+            stage = str(event.threshold_days)
+    return [
+        Condition(
+            source="certificate",
+            type=f"certificate_{event.condition}",
+            entity_type="certificate",
+            entity_id=event.certificate_id,
+            entity_name=event.name,
+            firing=firing,
+            severity=CERTIFICATE_SEVERITY.get(event.condition, "critical"),
+            message=event.message,
+            details=details,
+            stage=stage,
+        )
+    ]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
@@ -182,6 +211,8 @@ SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     ContainerRestartAlert.type: _container_restarts,  # type: ignore[dict-item]
     ResourceAlert.type: lambda e: _resource(e, True),  # type: ignore[arg-type]
     ResourceRecovery.type: lambda e: _resource(e, False),  # type: ignore[arg-type]
+    CertificateAlert.type: lambda e: _certificate(e, firing=True),  # type: ignore[arg-type]
+    CertificateRecovery.type: lambda e: _certificate(e, firing=False),  # type: ignore[arg-type]
 }
 
 

@@ -130,6 +130,18 @@ class Settings(BaseSettings):
         2.0, gt=0, le=300, description="How often each hub looks for missed heartbeat deadlines, in seconds."
     )
 
+    # Certificates (watchkeep/certificates)
+    certificate_check_interval_seconds: float = Field(
+        30.0, gt=0, le=3600, description="How often each hub looks for certificate checks that are due, in seconds."
+    )
+    certificate_check_concurrency: int = Field(8, ge=1, le=256, description="Certificate checks one hub runs at once.")
+    certificate_check_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Time allowed to connect and complete a TLS handshake, in seconds."
+    )
+    certificate_ca_bundle: str | None = Field(
+        None, description="PEM file of the CAs certificate chains are verified against (default: the system store)."
+    )
+
     # Agents (watchkeep/agents)
     agent_push_interval_seconds: int = Field(
         15, ge=1, le=86_400, description="Push interval given to new agents, in seconds."

@@ -14,6 +14,7 @@ from watchkeep.agents import repository as repo
 from watchkeep.agents.batch import SampleBatch
 from watchkeep.agents.ingest.memory import AgentMemory, ingest_memory, new_stamp
 from watchkeep.agents.tokens import AgentCredential
+from watchkeep.certificates import service as certificates
 from watchkeep.containers import logstore
 from watchkeep.containers import service as containers
 from watchkeep.core.errors import unauthorized
@@ -77,6 +78,25 @@ def _check_rows(agent_id: str, batch: SampleBatch) -> list[dict[str, Any]]:
             "subject": check.subject,
         }
     return list(rows.values())
+
+
+def _cert_results(batch: SampleBatch) -> list[certificates.AgentCertResult]:
+    return [
+        certificates.AgentCertResult(
+            container_name=check.container_name,
+            target=check.target,
+            success=check.success,
+            checked_at_ms=check.checked_at_ms,
+            duration_ms=check.duration_ms,
+            error=check.error,
+            expires_at=check.expires_at,
+            days_until_expiry=check.days_until_expiry,
+            issuer=check.issuer,
+            subject=check.subject,
+        )
+        for check in batch.checks
+        if check.kind == "cert"
+    ]
 
 
 class IngestService:
@@ -154,6 +174,8 @@ class IngestService:
                 # The same results written again would change nothing: skip them.
                 await repo.put_checks(conn, _check_rows(agent_id, batch))
                 memory.checks = checks
+                if not replay:
+                    events.extend(await certificates.record_agent_results(conn, agent_id, _cert_results(batch), now))
             host = recorded.host
             if host is not None and not replay:
                 events.append(

@@ -238,6 +238,38 @@ class HeartbeatRecovered(HeartbeatEvent):
     type: ClassVar[str] = "heartbeat.recovered"
 
 
+# Certificates (watchkeep/certificates)
+
+
+@dataclass(frozen=True)
+class CertificateEvent(Event):
+    subject_kind: ClassVar[str] = "certificate"
+    subject_key: ClassVar[str] = "certificate_id"
+    certificate_id: str
+    name: str  # host:port, with the SNI when it differs from the host
+
+
+@dataclass(frozen=True)
+class CertificateAlert(CertificateEvent):
+    """A certificate problem began, or changed stage (a lower expiry threshold was crossed)."""
+
+    type: ClassVar[str] = "certificate.alert"
+    condition: str  # expiring | expired | chain_invalid | hostname_mismatch
+    message: str
+    days_left: int | None = None
+    threshold_days: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CertificateRecovery(CertificateEvent):
+    """A certificate problem cleared (a renewed certificate, a fixed chain, a deleted monitor)."""
+
+    type: ClassVar[str] = "certificate.recovery"
+    condition: str
+    message: str
+
+
 # Alerts, silences, notifications and webhooks (watchkeep/alerts, notify, webhooks)
 
 

@@ -45,6 +45,9 @@ from watchkeep.core.http.security import SecurityHeadersMiddleware
 from watchkeep.core.hub import Hub
 from watchkeep.core.jobs import claimed
 from watchkeep.core.scheduler import Scheduler
+from watchkeep.endpoints import routes as endpoint_routes
+from watchkeep.endpoints.worker import EndpointScheduler
+from watchkeep.endpoints.worker import retention_step as endpoint_retention_step
 from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
 from watchkeep.heartbeats import routes as heartbeat_routes
 from watchkeep.heartbeats.pings import PingRecorder
@@ -99,6 +102,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     scheduler.add("heartbeat-deadlines", deadlines.step, interval=settings.heartbeat_deadline_interval_seconds)
     scheduler.add("heartbeat-retention", heartbeat_retention, interval=600)
 
+    # Endpoints: the checks' scheduler and the retention of their results
+    endpoint_scheduler = EndpointScheduler(hub)
+    scheduler.add("endpoint-checks", endpoint_scheduler.step, interval=settings.endpoint_poll_seconds)
+    scheduler.add(
+        "endpoint-retention",
+        claimed(hub, "endpoint-retention", 600, partial(endpoint_retention_step, hub)),
+        interval=60,
+    )
+
     # Agents: status loop; metric rollup tiers and their retention
     scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
     scheduler.add("metric-rollups", claimed(hub, "metric-rollups", 60, partial(rollup_step, hub)), interval=15)
@@ -151,6 +163,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             if relay is not None:
                 await relay.close()
             await notify.close()
+            await endpoint_scheduler.aclose()
             if self_monitor is not None:
                 await self_monitor.aclose()
             await store.close()
@@ -171,11 +184,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.event_streams = streams
     app.state.event_consumers = consumers
     app.state.heartbeat_deadlines = deadlines
+    app.state.endpoint_scheduler = endpoint_scheduler
     app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
     app.state.capabilities = {
         *("users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"),
         *("agents", "heartbeats"),
+        *("endpoints",),
         *("alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"),
     }
     install_error_handlers(app)
@@ -192,6 +207,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents: the native ingest route next, for the same reason.
     app.router.routes.extend(agent_protocol_routes.routes)
     app.include_router(heartbeat_routes.router)
+    app.include_router(endpoint_routes.router)
     for router in (health.router, auth_routes.router, runtime_routes.router, event_routes.router):
         app.include_router(router)
     # Agents, their containers and resources

@@ -14,6 +14,9 @@ from watchkeep.alerts.service import Condition, apply_condition
 from watchkeep.core.events import (
     AgentOffline,
     AgentOnline,
+    EndpointAlert,
+    EndpointDeleted,
+    EndpointRecovery,
     Event,
     HeartbeatDeadlineMissed,
     HeartbeatFailed,
@@ -79,12 +82,45 @@ def _heartbeat_recovered(event: HeartbeatRecovered) -> list[Condition]:
     ]
 
 
+ENDPOINT_DOWN = "endpoint_down"
+
+
+def _endpoint(endpoint_id: str, name: str, *, firing: bool, message: str, details: dict[str, Any]) -> Condition:
+    return Condition(
+        source="endpoint",
+        type=ENDPOINT_DOWN,
+        entity_type="endpoint",
+        entity_id=endpoint_id,
+        entity_name=name,
+        firing=firing,
+        severity="critical",
+        message=message,
+        details=details,
+    )
+
+
+def _endpoint_alert(event: EndpointAlert) -> list[Condition]:
+    reason = f": {event.error}" if event.error else ""
+    message = f"endpoint {event.name} is down ({event.consecutive_failures} failed checks){reason}"
+    details = {"target": event.target, "error": event.error, "httpStatus": event.http_status}
+    return [_endpoint(event.endpoint_id, event.name, firing=True, message=message, details=details)]
+
+
+def _endpoint_clear(event: EndpointRecovery | EndpointDeleted) -> list[Condition]:
+    verb = "was deleted" if isinstance(event, EndpointDeleted) else "recovered"
+    message = f"endpoint {event.name} {verb}"
+    return [_endpoint(event.endpoint_id, event.name, firing=False, message=message, details={})]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
     HeartbeatDeadlineMissed.type: _heartbeat_missed,  # type: ignore[dict-item]
     HeartbeatFailed.type: _heartbeat_failed,  # type: ignore[dict-item]
     HeartbeatRecovered.type: _heartbeat_recovered,  # type: ignore[dict-item]
+    EndpointAlert.type: _endpoint_alert,  # type: ignore[dict-item]
+    EndpointRecovery.type: _endpoint_clear,  # type: ignore[dict-item]
+    EndpointDeleted.type: _endpoint_clear,  # type: ignore[dict-item]
 }
 
 

@@ -22,24 +22,27 @@ async def test_two_hubs_on_one_database_split_the_due_checks_and_check_each_endp
 ) -> None:
     # Both hubs use the data dir's key file: what one seals, the other opens.
     settings = settings_for(postgres_url, endpoint_max_concurrency=25, **QUIET)
-    async with http_server() as server, running_hub(settings, clock=clock) as first:
-        async with running_hub(settings, clock=clock) as second:
-            ids = []
-            for n in range(40):
-                body = {"name": f"ep{n}", "type": "http", "target": f"{server}/slow?seconds=0.3&id=pair{n}"}
-                response = await first.admin.post("/api/v1/endpoints", json=body)
-                assert response.status_code == 201, response.text
-                ids.append(response.json()["id"])
-            clock.advance(31)
-            schedulers: list[EndpointScheduler] = [h.app.state.endpoint_scheduler for h in (first, second)]
-            await asyncio.gather(*(s.step() for s in schedulers))
-            # While those checks run, both look again: nothing is due or free to claim.
-            await asyncio.gather(*(s.step() for s in schedulers))
-            assert sum(s.running for s in schedulers) == 40
-            await asyncio.gather(*(s.drain() for s in schedulers))
-            async with first.hub.store.read() as conn:
-                query = select(endpoint_results.c.endpoint_id, func.count()).group_by(endpoint_results.c.endpoint_id)
-                counts = dict((await conn.execute(query)).all())
+    async with (
+        http_server() as server,
+        running_hub(settings, clock=clock) as first,
+        running_hub(settings, clock=clock) as second,
+    ):
+        ids = []
+        for n in range(40):
+            body = {"name": f"ep{n}", "type": "http", "target": f"{server}/slow?seconds=0.3&id=pair{n}"}
+            response = await first.admin.post("/api/v1/endpoints", json=body)
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["id"])
+        clock.advance(31)
+        schedulers: list[EndpointScheduler] = [h.app.state.endpoint_scheduler for h in (first, second)]
+        await asyncio.gather(*(s.step() for s in schedulers))
+        # While those checks run, both look again: nothing is due or free to claim.
+        await asyncio.gather(*(s.step() for s in schedulers))
+        assert sum(s.running for s in schedulers) == 40
+        await asyncio.gather(*(s.drain() for s in schedulers))
+        async with first.hub.store.read() as conn:
+            query = select(endpoint_results.c.endpoint_id, func.count()).group_by(endpoint_results.c.endpoint_id)
+            counts = dict((await conn.execute(query)).all())
     assert counts == dict.fromkeys(ids, 1)
     assert all(schedulers[i].checks_done > 0 for i in (0, 1)), [s.checks_done for s in schedulers]
     assert max(MOST_AT_ONCE[f"pair{n}"] for n in range(40)) == 1

@@ -47,12 +47,13 @@ async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> EndpointRe
 
 async def claim_due(
     conn: AsyncConnection, now_ms: int, limit: int, *, lease_margin_ms: int, excluded: list[str]
-) -> list[EndpointRecord]:
+) -> list[tuple[EndpointRecord, int]]:
     """Claim up to `limit` endpoints that are due and not being checked: move each one's due
     time on by its interval (to now plus the interval when it fell behind) and lease it for
-    its timeout plus `lease_margin_ms`. One statement; on PostgreSQL the rows are chosen with
-    SKIP LOCKED, so replicas claiming at once get different rows, and the lease keeps a row
-    from being claimed again while its check runs."""
+    its timeout plus `lease_margin_ms`. Returns each claimed endpoint with the due time it
+    was claimed for. On PostgreSQL the rows are chosen with SKIP LOCKED, so replicas claiming
+    at once get different rows; the update checks again that each is due and not leased (a
+    compare-and-set), and the lease keeps a row from being claimed again while its check runs."""
     c = endpoints.c
     due = and_(
         c.paused.is_(False),
@@ -60,25 +61,29 @@ async def claim_due(
         c.next_check_at <= now_ms,
         or_(c.lease_until.is_(None), c.lease_until < now_ms),
     )
-    chosen = select(c.id).where(due)
+    chosen = select(c.id, c.next_check_at).where(due)
     if excluded:
         chosen = chosen.where(c.id.not_in(excluded))
     chosen = chosen.order_by(c.next_check_at).limit(limit)
     if conn.dialect.name == "postgresql":
         chosen = chosen.with_for_update(skip_locked=True)
+    due_at = {row[0]: int(row[1]) for row in await conn.execute(chosen)}
+    if not due_at:
+        return []
     interval_ms = c.interval_seconds * 1000
     following = c.next_check_at + interval_ms
+    now = literal(now_ms, BigInteger)
     query = (
         update(endpoints)
-        .where(and_(c.id.in_(chosen.scalar_subquery()), due))
+        .where(and_(c.id.in_(list(due_at)), due))
         .values(
-            next_check_at=case((following <= now_ms, literal(now_ms, BigInteger) + interval_ms), else_=following),
-            lease_until=literal(now_ms, BigInteger) + (c.timeout_seconds * 1000).cast(BigInteger) + lease_margin_ms,
+            next_check_at=case((following <= now_ms, now + interval_ms), else_=following),
+            lease_until=now + (c.timeout_seconds * 1000).cast(BigInteger) + lease_margin_ms,
         )
         .returning(*endpoints.c)
     )
-    rows = [EndpointRecord.of(row) for row in await conn.execute(query)]
-    return rows
+    claimed = [EndpointRecord.of(row) for row in await conn.execute(query)]
+    return [(row, due_at[row.id]) for row in claimed]
 
 
 async def insert_result(conn: AsyncConnection, row: dict[str, Any]) -> None:

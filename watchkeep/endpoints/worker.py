@@ -29,6 +29,7 @@ DRAIN_SECONDS = 5.0
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 PRUNE_BATCH = 10_000
+LAGS_KEPT = 100_000
 
 
 class EndpointScheduler:
@@ -37,7 +38,7 @@ class EndpointScheduler:
         self.service = EndpointService(hub)
         self.context = CheckContext(dns_nameserver=hub.settings.endpoint_dns_nameserver)
         self._running: dict[str, asyncio.Task[None]] = {}
-        # Scheduling lag of the checks started (ms behind their due time), for benchmarks.
+        # Scheduling lag of the latest checks started (ms behind their due time), for benchmarks.
         self.lags_ms: list[int] = []
         self.checks_done = 0
 
@@ -53,17 +54,18 @@ class EndpointScheduler:
         now = self.hub.clock.now_ms()
         busy = list(self._running)
 
-        async def unit(conn: AsyncConnection) -> list[EndpointRecord]:
+        async def unit(conn: AsyncConnection) -> list[tuple[EndpointRecord, int]]:
             return await repo.claim_due(conn, now, free, lease_margin_ms=LEASE_MARGIN_MS, excluded=busy)
 
         claimed = await self.hub.store.write(unit)
-        for row in claimed:
-            self._start(row, now)
+        for row, due in claimed:
+            self._start(row, max(0, now - due))
         return len(claimed) >= free
 
-    def _start(self, row: EndpointRecord, now: int) -> None:
-        due = row.next_check_at - row.interval_seconds * 1000 if row.next_check_at is not None else now
-        self.lags_ms.append(max(0, now - due))
+    def _start(self, row: EndpointRecord, lag_ms: int) -> None:
+        self.lags_ms.append(lag_ms)
+        if len(self.lags_ms) > LAGS_KEPT:
+            del self.lags_ms[: LAGS_KEPT // 2]
         task = asyncio.create_task(self._check(row), name=f"endpoint-check-{row.id}")
         self._running[row.id] = task
         task.add_done_callback(lambda _: self._running.pop(row.id, None))

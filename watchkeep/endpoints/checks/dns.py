@@ -72,7 +72,7 @@ async def check(spec: CheckSpec, context: CheckContext) -> Outcome:
     except (dns.exception.DNSException, OSError) as exc:
         return Outcome.down(f"DNS query failed: {exc}", elapsed_ms(started))
     took = elapsed_ms(started)
-    values = [shown_value(rdata.to_text()) for rdata in answer]
+    values = sorted(shown_value(rdata.to_text()) for rdata in answer)
     if expected:
         wanted = shown_value(str(expected).strip())
         if not any(value.lower() == wanted.lower() for value in values):

@@ -8,6 +8,8 @@ hub runs one full interval to settle before the measured window.
 
     .venv/bin/python bench/endpoints.py [--endpoints 2000] [--interval 30] [--measure 60] [--postgres]
 
+(`--postgres` makes a throwaway database on the local server, as bench/ping.py does.)
+
 Prints one line: checks per second, the scheduling lag (how long after its due time each
 check was started) p50 and p99, and the hub's CPU time as a share of one core over the
 window. Target: lag p99 under 1 s using under 50 % of one core.
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import uvicorn
 import uvloop
+from serve import postgres_database
 
 from watchkeep.app import create_app
 from watchkeep.core.config import Settings
@@ -59,8 +62,7 @@ def _percentile(values: list[int], share: float) -> float:
     return float(ordered[min(len(ordered) - 1, int(share * len(ordered)))]) if ordered else float("nan")
 
 
-async def _bench(args: argparse.Namespace, target_port: int, data_dir: Path) -> str:
-    database_url = args.postgres or f"sqlite:///{data_dir / 'watchkeep.db'}"
+async def _bench(args: argparse.Namespace, target_port: int, data_dir: Path, database_url: str) -> str:
     settings = Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -116,7 +118,7 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=2000)
     parser.add_argument("--interval", type=int, default=30)
     parser.add_argument("--measure", type=float, default=60)
-    parser.add_argument("--postgres", default="", help="a PostgreSQL URL to use instead of a SQLite file")
+    parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database instead of a SQLite file")
     parser.add_argument("--target-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.target_server:
@@ -128,8 +130,11 @@ def main() -> None:
     try:
         assert target.stdout is not None
         port = int(target.stdout.readline())
-        with tempfile.TemporaryDirectory() as data_dir:
-            print(uvloop.run(_bench(args, port, Path(data_dir))), flush=True)
+        with tempfile.TemporaryDirectory() as data_dir, contextlib.ExitStack() as stack:
+            database_url = f"sqlite:///{Path(data_dir) / 'watchkeep.db'}"
+            if args.postgres:
+                database_url = stack.enter_context(postgres_database())
+            print(uvloop.run(_bench(args, port, Path(data_dir), database_url)), flush=True)
     finally:
         target.terminate()
         target.wait(10)

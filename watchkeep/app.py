@@ -46,6 +46,7 @@ from watchkeep.core.hub import Hub
 from watchkeep.core.jobs import claimed
 from watchkeep.core.scheduler import Scheduler
 from watchkeep.endpoints import routes as endpoint_routes
+from watchkeep.endpoints.service import EndpointService
 from watchkeep.endpoints.worker import EndpointScheduler
 from watchkeep.endpoints.worker import retention_step as endpoint_retention_step
 from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
@@ -227,6 +228,7 @@ async def _seal_stored_secrets(hub: Hub) -> None:
         await ChannelService(hub).seal_stored()
         await WebhookService(hub).seal_stored()
         await AgentService(hub).seal_signing_key()
+        await EndpointService(hub).check_stored_secrets()
     except SecretKeyError as exc:
         log.error("cannot start: %s", exc)
         raise

@@ -179,3 +179,22 @@ async def test_sparklines_give_each_endpoints_latest_results_oldest_first(endpoi
     ]
     assert [p["up"] for p in lines[1]["points"]] == [False, False]
     assert lines[0]["points"][0]["at"] < lines[0]["points"][1]["at"]
+
+
+async def test_a_changed_type_replaces_the_settings_and_a_new_interval_is_due_soon(endpoints: Endpoints) -> None:
+    created = await endpoints.create(
+        type="http", target="http://x.test/", intervalSeconds=3600, http={"headers": {"Cookie": "a=1"}}
+    )
+    body = {"name": "web", "type": "tcp", "target": "x.test:443", "intervalSeconds": 60}
+    replaced = (await endpoints.api.put(f"/api/v1/endpoints/{created['id']}", json=body)).json()
+    assert (replaced["type"], replaced["http"], replaced["target"], replaced["intervalSeconds"]) == (
+        "tcp",
+        None,
+        "x.test:443",
+        60,
+    )
+    assert replaced["nextCheckAt"] <= "2026-11-10T10:00:05.000Z"
+    # A masked header of the old type matches nothing stored any more.
+    back = {"name": "web", "type": "http", "target": "http://x.test/", "http": {"headers": {"Cookie": "********"}}}
+    response = await endpoints.api.put(f"/api/v1/endpoints/{created['id']}", json=back)
+    assert (response.status_code, response.json()["error"]["field"]) == (400, "http.headers.Cookie")

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, delete, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, case, delete, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite.dml import Insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.endpoints.records import EndpointRecord, ResultRecord, RollupRecord
 from watchkeep.endpoints.tables import endpoint_results, endpoint_rollups, endpoints
 
 HOUR_MS = 3_600_000
+
+# Every check result runs these: built once, with bound parameters, so each is compiled once
+# and found in the statement cache afterwards.
+_BY_ID = select(endpoints).where(endpoints.c.id == bindparam("endpoint_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_UPDATE_AFTER_RESULT = update(endpoints).where(endpoints.c.id == bindparam("target_id"))
+_INSERT_RESULT = insert(endpoint_results)
 
 
 async def insert_endpoint(conn: AsyncConnection, row: dict[str, Any]) -> EndpointRecord:
@@ -20,10 +29,8 @@ async def insert_endpoint(conn: AsyncConnection, row: dict[str, Any]) -> Endpoin
 
 
 async def endpoint_by_id(conn: AsyncConnection, endpoint_id: str, *, lock: bool = False) -> EndpointRecord | None:
-    query = select(endpoints).where(endpoints.c.id == endpoint_id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    query = _BY_ID_LOCKED if lock and conn.dialect.name == "postgresql" else _BY_ID
+    row = (await conn.execute(query, {"endpoint_id": endpoint_id})).first()
     return None if row is None else EndpointRecord.of(row)
 
 
@@ -86,28 +93,25 @@ async def claim_due(
     return [(row, due_at[row.id]) for row in claimed]
 
 
-async def insert_result(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    await conn.execute(insert(endpoint_results), row)
-
-
-async def add_to_rollup(
-    conn: AsyncConnection, endpoint_id: str, at_ms: int, up: bool, response_ms: float | None
+async def record_result(
+    conn: AsyncConnection, endpoint_id: str, values: dict[str, Any], result: dict[str, Any]
 ) -> None:
-    """Count one result into its endpoint's hour."""
-    row = {
-        "endpoint_id": endpoint_id,
-        "hour": at_ms - at_ms % HOUR_MS,
-        "checks": 1,
-        "up_checks": 1 if up else 0,
-        "timed_checks": 1 if response_ms is not None else 0,
-        "response_sum_ms": response_ms or 0.0,
-        "response_max_ms": response_ms,
-        "response_min_ms": response_ms,
-    }
-    maker = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = maker(endpoint_rollups).values(**row)
+    """The endpoint's row after a result (`values`), and the result itself."""
+    await conn.execute(_UPDATE_AFTER_RESULT, {**values, "target_id": endpoint_id})
+    await conn.execute(_INSERT_RESULT, {**result, "endpoint_id": endpoint_id})
+
+
+@functools.cache
+def _rollup_upsert(dialect: str) -> Insert:
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    names = ("endpoint_id", "hour", "checks", "up_checks", "timed_checks", "response_sum_ms")
+    statement = maker(endpoint_rollups).values(
+        **{name: bindparam(name) for name in names},
+        response_max_ms=bindparam("response_ms", type_=endpoint_rollups.c.response_max_ms.type),
+        response_min_ms=bindparam("response_ms", type_=endpoint_rollups.c.response_min_ms.type),
+    )
     c, new = endpoint_rollups.c, statement.excluded
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=["endpoint_id", "hour"],
         set_={
             "checks": c.checks + new.checks,
@@ -126,7 +130,23 @@ async def add_to_rollup(
             ),
         },
     )
-    await conn.execute(statement)
+    return upsert  # type: ignore[return-value]
+
+
+async def add_to_rollup(
+    conn: AsyncConnection, endpoint_id: str, at_ms: int, up: bool, response_ms: float | None
+) -> None:
+    """Count one result into its endpoint's hour."""
+    params = {
+        "endpoint_id": endpoint_id,
+        "hour": at_ms - at_ms % HOUR_MS,
+        "checks": 1,
+        "up_checks": 1 if up else 0,
+        "timed_checks": 1 if response_ms is not None else 0,
+        "response_sum_ms": response_ms or 0.0,
+        "response_ms": response_ms,
+    }
+    await conn.execute(_rollup_upsert(conn.dialect.name), params)
 
 
 async def list_results(

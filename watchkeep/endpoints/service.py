@@ -56,6 +56,12 @@ class EndpointService:
             raise not_found("Endpoint", endpoint_id)
         return row
 
+    async def check_stored_secrets(self) -> None:
+        """Open every endpoint's sealed headers: a hub whose key does not open them stops at
+        start (core.crypto.SecretKeyError), before checking anything with the wrong secrets."""
+        for row in await self.list_all():
+            sealing.opened(row.config, self.hub.secrets)
+
     async def list_all(self) -> list[EndpointRecord]:
         async with self.hub.store.read() as conn:
             return await repo.list_endpoints(conn)
@@ -145,8 +151,11 @@ class EndpointService:
         return await self.hub.store.write(unit)
 
     async def replace(self, endpoint_id: str, body: EndpointWrite) -> EndpointRecord:
-        """Replace the writable fields. Masked secrets sent back keep the stored ones; a new
-        target or type starts the endpoint's status afresh, and a new schedule is due soon."""
+        """Replace the writable fields. Masked secrets sent back keep the stored ones (only
+        while the type stays, and a URL's credentials only while the URL is otherwise the
+        same); a new interval is due within a few seconds. The status and its counters stay:
+        the next results move them, so a down endpoint still recovers (and resolves its
+        alert) by its threshold."""
         now = self.hub.clock.now_ms()
 
         async def unit(conn: AsyncConnection) -> EndpointRecord:
@@ -298,11 +307,11 @@ async def _apply(conn: AsyncConnection, current: EndpointRecord, outcome: Outcom
                     at_ms=at_ms,
                 )
             )
-    await repo.update_endpoint(conn, current.id, values)
-    await repo.insert_result(
+    await repo.record_result(
         conn,
+        current.id,
+        values,
         {
-            "endpoint_id": current.id,
             "at": at_ms,
             "status": result,
             "response_ms": outcome.response_ms,

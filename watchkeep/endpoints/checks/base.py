@@ -33,8 +33,8 @@ class CheckSpec:
 
 
 class CheckContext:
-    """What checks share within one hub: HTTP clients (kept alive across checks, one per TLS
-    verification and address family) and the default nameserver."""
+    """What checks share within one hub: HTTP clients (one per TLS verification and address
+    family, their connections never reused) and the default nameserver."""
 
     def __init__(self, *, dns_nameserver: str = "") -> None:
         self.dns_nameserver = dns_nameserver
@@ -50,7 +50,10 @@ class CheckContext:
                 local_address=local,
                 # Endpoints are checked as they are, not through the hub's proxy settings.
                 trust_env=False,
-                limits=httpx2.Limits(max_connections=None, max_keepalive_connections=1000, keepalive_expiry=60),
+                # No connection is kept for the next check: each check connects afresh, so its
+                # response time includes connecting (and the TLS handshake) as a visitor's
+                # would, and a server that stopped accepting connections is seen at once.
+                limits=httpx2.Limits(max_connections=None, max_keepalive_connections=0),
             )
             client = httpx2.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
             self._clients[key] = client

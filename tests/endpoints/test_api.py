@@ -157,6 +157,8 @@ async def test_daily_uptime_and_response_times_come_from_the_results(endpoints: 
     hours = (await endpoints.api.get(f"/api/v1/endpoints/{good['id']}/response-times", params={"range": "7d"})).json()
     assert hours["resolution"] == "hour"
     assert [p["uptimePercent"] for p in hours["points"]] == [75.0]
+    failed = (await endpoints.api.get(f"/api/v1/endpoints/{good['id']}/checks", params={"status": "down"})).json()
+    assert [(c["status"], c["httpStatus"]) for c in failed] == [("down", 500)]
     bad = await endpoints.api.get(f"/api/v1/endpoints/{good['id']}/response-times", params={"range": "1y"})
     assert (bad.status_code, bad.json()["error"]["field"]) == (400, "range")
 

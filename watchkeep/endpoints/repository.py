@@ -150,10 +150,18 @@ async def add_to_rollup(
 
 
 async def list_results(
-    conn: AsyncConnection, endpoint_id: str, limit: int, *, since_ms: int | None = None, newest_first: bool = True
+    conn: AsyncConnection,
+    endpoint_id: str,
+    limit: int,
+    *,
+    since_ms: int | None = None,
+    newest_first: bool = True,
+    status: str | None = None,
 ) -> list[ResultRecord]:
     c = endpoint_results.c
     query = select(endpoint_results).where(c.endpoint_id == endpoint_id)
+    if status is not None:
+        query = query.where(c.status == status)
     if since_ms is not None:
         query = query.where(c.at >= since_ms)
     order = (c.at.desc(), c.id.desc()) if newest_first else (c.at, c.id)

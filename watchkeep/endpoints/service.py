@@ -73,10 +73,7 @@ class EndpointService:
     async def checks(self, endpoint_id: str, limit: int, status: str | None = None) -> list[ResultRecord]:
         async with self.hub.store.read() as conn:
             await self._load(conn, endpoint_id)
-            rows = await repo.list_results(conn, endpoint_id, limit if status is None else limit * 20)
-        if status is not None:
-            rows = [row for row in rows if row.status == status][:limit]
-        return rows
+            return await repo.list_results(conn, endpoint_id, limit, status=status)
 
     async def daily_uptime(self, endpoint_id: str, days: int) -> list[DayUptime]:
         now = self.hub.clock.now_ms()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.endpoints.conftest import Endpoints
+from tests.endpoints.conftest import BOTH_STORES, Endpoints
 from tests.endpoints.servers import http_server
 from tests.support.events import settled
 from watchkeep.endpoints.status import Counters, advance
@@ -25,6 +25,7 @@ async def _point(endpoints: Endpoints, endpoint: dict[str, Any], url: str) -> No
     assert response.status_code == 200, response.text
 
 
+@BOTH_STORES
 async def test_an_endpoint_goes_down_only_after_its_failure_threshold_and_up_after_its_recovery_threshold(
     endpoints: Endpoints,
 ) -> None:
@@ -65,6 +66,7 @@ async def test_failures_that_stop_short_of_the_threshold_raise_nothing(endpoints
     assert endpoints.of_type("endpoint.alert") == []
 
 
+@BOTH_STORES
 async def test_deleting_a_down_endpoint_resolves_its_alert(endpoints: Endpoints) -> None:
     async with http_server() as server:
         endpoint = await endpoints.create(type="http", target=f"{server}/status/500", failureThreshold=1)

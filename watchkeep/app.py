@@ -57,6 +57,10 @@ from watchkeep.core.metrics import RequestMetrics, gauge, store_metrics
 from watchkeep.core.metrics import routes as metrics_routes
 from watchkeep.core.scheduler import Scheduler
 from watchkeep.dashboard import routes as dashboard_routes
+from watchkeep.endpoints import routes as endpoint_routes
+from watchkeep.endpoints.service import EndpointService
+from watchkeep.endpoints.worker import EndpointScheduler
+from watchkeep.endpoints.worker import retention_step as endpoint_retention_step
 from watchkeep.heartbeats import ping_routes as heartbeat_ping_routes
 from watchkeep.heartbeats import routes as heartbeat_routes
 from watchkeep.heartbeats.metrics import metric_families as heartbeat_metrics
@@ -122,6 +126,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     certificate_checks = CertificateWorker(hub)
     scheduler.add("certificate-checks", certificate_checks.step, interval=settings.certificate_check_interval_seconds)
 
+    # Endpoints: the checks' scheduler and the retention of their results
+    endpoint_scheduler = EndpointScheduler(hub)
+    scheduler.add("endpoint-checks", endpoint_scheduler.step, interval=settings.endpoint_poll_seconds)
+    scheduler.add(
+        "endpoint-retention",
+        claimed(hub, "endpoint-retention", 600, partial(endpoint_retention_step, hub)),
+        interval=60,
+    )
+
     # Agents: status loop; metric rollup tiers and their retention
     scheduler.add("agent-status", AgentStatusWorker(hub).step, interval=settings.agent_status_interval_seconds)
     scheduler.add("metric-rollups", claimed(hub, "metric-rollups", 60, partial(rollup_step, hub)), interval=15)
@@ -181,6 +194,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             if relay is not None:
                 await relay.close()
             await notify.close()
+            await endpoint_scheduler.aclose()
             if self_monitor is not None:
                 await self_monitor.aclose()
             await store.close()
@@ -202,12 +216,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.event_consumers = consumers
     app.state.heartbeat_deadlines = deadlines
     app.state.certificate_checks = certificate_checks
+    app.state.endpoint_scheduler = endpoint_scheduler
     app.state.ping_recorder = PingRecorder(hub)
     app.state.notify = notify
     app.state.runtime_watcher = runtime_watcher
     app.state.capabilities = {
         *("users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"),
-        *("agents", "heartbeats", "certificates"),
+        *("agents", "heartbeats", "certificates", "endpoints"),
         *("alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"),
     }
     install_error_handlers(app)
@@ -236,6 +251,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Agents: the native ingest route next, for the same reason.
     app.router.routes.extend(agent_protocol_routes.routes)
     app.include_router(heartbeat_routes.router)
+    app.include_router(endpoint_routes.router)
     app.include_router(certificate_routes.router)
     for router in (
         health.router,
@@ -271,6 +287,7 @@ async def _seal_stored_secrets(hub: Hub) -> None:
         await ChannelService(hub).seal_stored()
         await WebhookService(hub).seal_stored()
         await AgentService(hub).seal_signing_key()
+        await EndpointService(hub).check_stored_secrets()
     except SecretKeyError as exc:
         log.error("cannot start: %s", exc)
         raise

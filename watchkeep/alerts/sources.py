@@ -19,6 +19,9 @@ from watchkeep.core.events import (
     ContainerHealthChanged,
     ContainerRestartAlert,
     ContainerStateChanged,
+    EndpointAlert,
+    EndpointDeleted,
+    EndpointRecovery,
     Event,
     HeartbeatDeadlineMissed,
     HeartbeatFailed,
@@ -200,6 +203,36 @@ def _certificate(event: CertificateAlert | CertificateRecovery, *, firing: bool)
     ]
 
 
+ENDPOINT_DOWN = "endpoint_down"
+
+
+def _endpoint(endpoint_id: str, name: str, *, firing: bool, message: str, details: dict[str, Any]) -> Condition:
+    return Condition(
+        source="endpoint",
+        type=ENDPOINT_DOWN,
+        entity_type="endpoint",
+        entity_id=endpoint_id,
+        entity_name=name,
+        firing=firing,
+        severity="critical",
+        message=message,
+        details=details,
+    )
+
+
+def _endpoint_alert(event: EndpointAlert) -> list[Condition]:
+    reason = f": {event.error}" if event.error else ""
+    message = f"endpoint {event.name} is down ({event.consecutive_failures} failed checks){reason}"
+    details = {"target": event.target, "error": event.error, "httpStatus": event.http_status}
+    return [_endpoint(event.endpoint_id, event.name, firing=True, message=message, details=details)]
+
+
+def _endpoint_clear(event: EndpointRecovery | EndpointDeleted) -> list[Condition]:
+    verb = "was deleted" if isinstance(event, EndpointDeleted) else "recovered"
+    message = f"endpoint {event.name} {verb}"
+    return [_endpoint(event.endpoint_id, event.name, firing=False, message=message, details={})]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
@@ -213,6 +246,9 @@ SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     ResourceRecovery.type: lambda e: _resource(e, False),  # type: ignore[arg-type]
     CertificateAlert.type: lambda e: _certificate(e, firing=True),  # type: ignore[arg-type]
     CertificateRecovery.type: lambda e: _certificate(e, firing=False),  # type: ignore[arg-type]
+    EndpointAlert.type: _endpoint_alert,  # type: ignore[dict-item]
+    EndpointRecovery.type: _endpoint_clear,  # type: ignore[dict-item]
+    EndpointDeleted.type: _endpoint_clear,  # type: ignore[dict-item]
 }
 
 

@@ -142,6 +142,25 @@ class Settings(BaseSettings):
         None, description="PEM file of the CAs certificate chains are verified against (default: the system store)."
     )
 
+    # Endpoints (watchkeep/endpoints)
+    endpoint_poll_seconds: float = Field(
+        0.5, gt=0, le=60, description="How often each hub looks for endpoint checks that are due, in seconds."
+    )
+    endpoint_max_concurrency: int = Field(
+        200, ge=1, le=10_000, description="Most endpoint checks one hub runs at the same time."
+    )
+    endpoint_result_retention_hours: int = Field(
+        48, ge=1, description="Hours of raw endpoint check results kept (hourly rollups keep the history)."
+    )
+    endpoint_rollup_retention_days: int = Field(
+        400, ge=1, description="Days of hourly endpoint rollups (uptime and response times) kept."
+    )
+    endpoint_dns_nameserver: str = Field(
+        "",
+        description="Nameserver (address or address:port) that DNS endpoint checks ask when the endpoint "
+        "names none; empty: the system's resolvers.",
+    )
+
     # Agents (watchkeep/agents)
     agent_push_interval_seconds: int = Field(
         15, ge=1, le=86_400, description="Push interval given to new agents, in seconds."

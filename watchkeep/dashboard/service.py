@@ -1,6 +1,6 @@
 """Sparkline data for the dashboard: the recent series of every monitored thing, one list per
-kind. Hosts and containers have them today (CPU and memory); endpoints will add their own
-key when they exist, so clients read each kind they know and skip the others."""
+kind: endpoints (their last checks' response times), hosts and containers (CPU and memory
+over the last hour). A client reads each kind it knows and skips the others."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from watchkeep.agents.service import AgentService
 from watchkeep.containers.service import ContainerService
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.hub import Hub
+from watchkeep.endpoints.service import sparklines as endpoint_sparklines
 from watchkeep.resources.service import ResourceService
 
 SPAN_MS = 3_600_000
@@ -47,7 +48,7 @@ class DashboardService:
             "from": rfc3339(window.start),
             "bucketSeconds": window.bucket_ms // 1000,
             "points": window.points,
-            "endpoints": [],
+            "endpoints": await endpoint_sparklines(self.hub),
             "hosts": hosts,
             "containers": items,
         }

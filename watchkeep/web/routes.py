@@ -25,7 +25,17 @@ from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.resources.service import ResourceService
 from watchkeep.resources.thresholds import HOST
 from watchkeep.runtime.service import runtime_status
-from watchkeep.web import admin, alerting, certificates, containers, notifications, overview, sparklines, thresholds
+from watchkeep.web import (
+    admin,
+    alerting,
+    certificates,
+    containers,
+    endpoints,
+    notifications,
+    overview,
+    sparklines,
+    thresholds,
+)
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, safe_next, see_other
 from watchkeep.web.session import AdminChange, AnyChange, EditorChange, LoginRequired, User, login_url, signed_in
@@ -342,6 +352,13 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(WatchkeepError, on_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
-    for pages in (containers.router, certificates.router, alerting.router, notifications.router, admin.router):
+    for pages in (
+        containers.router,
+        endpoints.router,
+        certificates.router,
+        alerting.router,
+        notifications.router,
+        admin.router,
+    ):
         app.include_router(pages)
     app.include_router(thresholds.router)

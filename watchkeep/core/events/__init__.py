@@ -270,6 +270,50 @@ class CertificateRecovery(CertificateEvent):
     message: str
 
 
+# Endpoints (watchkeep/endpoints)
+
+
+@dataclass(frozen=True)
+class EndpointEvent(Event):
+    subject_kind: ClassVar[str] = "endpoint"
+    subject_key: ClassVar[str] = "endpoint_id"
+    endpoint_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EndpointCheckResult(EndpointEvent):
+    type: ClassVar[str] = "endpoint.check_result"
+    logged: ClassVar[bool] = False
+    result: str  # up | down: this check's own outcome
+    status: str  # up | down | unknown: the endpoint's status after the thresholds
+    response_ms: float | None = None
+    http_status: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointAlert(EndpointEvent):
+    type: ClassVar[str] = "endpoint.alert"
+    target: str
+    consecutive_failures: int
+    error: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class EndpointRecovery(EndpointEvent):
+    type: ClassVar[str] = "endpoint.recovery"
+    target: str
+    down_since_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class EndpointDeleted(EndpointEvent):
+    type: ClassVar[str] = "endpoint.deleted"
+    target: str
+
+
 # Alerts, silences, notifications and webhooks (watchkeep/alerts, notify, webhooks)
 
 

@@ -1,0 +1,241 @@
+"""The endpoint pages: the list with each endpoint's status and sparkline, the create and
+edit forms (fields shown per type), and an endpoint's page with its response-time chart,
+daily uptime, recent results and errors; the list and the state are live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from watchkeep.core.errors import ErrorCode, WatchkeepError
+from watchkeep.core.hub import Hub, HubDep
+from watchkeep.endpoints.schemas import METHODS, RECORD_TYPES, EndpointOut, EndpointWrite
+from watchkeep.endpoints.service import RECENT_POINTS, EndpointService, sparklines
+from watchkeep.web.fields import lines, pairs
+from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
+from watchkeep.web.responses import see_other
+from watchkeep.web.session import EditorChange, User
+from watchkeep.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+TYPES = [
+    ("http", "HTTP(S)", "a URL: https://shop.example.com/health"),
+    ("tcp", "TCP port", "host:port: db.internal:5432"),
+    ("tls", "TLS handshake", "host:port: mail.example.com:465"),
+    ("dns", "DNS record", "a name: example.com"),
+    ("icmp", "ICMP ping", "a host name or address: 10.0.0.1"),
+]
+SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+
+
+def spark(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """An inline SVG sparkline: the response times as one line scaled to the box, filled from
+    the right (the newest check at the right edge, each check one step left of the next, so
+    every endpoint's line has the same time scale), a dot at the newest, and a mark at each
+    failed check."""
+    box = {"width": SPARK_WIDTH, "height": SPARK_HEIGHT, "line": "", "marks": [], "last": None}
+    if not points:
+        return box
+    times = [p["responseMs"] for p in points if p["responseMs"] is not None]
+    top = max(times) if times else 1.0
+    step = SPARK_WIDTH / (RECENT_POINTS - 1)
+    coords: list[str] = []
+    marks: list[float] = []
+    last: tuple[float, float] | None = None
+    for index, point in enumerate(points):
+        x = round(SPARK_WIDTH - (len(points) - 1 - index) * step, 1)
+        if point["responseMs"] is not None:
+            y = round(SPARK_HEIGHT - 3 - (SPARK_HEIGHT - 6) * point["responseMs"] / (top or 1.0), 1)
+            coords.append(f"{x},{y}")
+            last = (x, y)
+        if not point["up"]:
+            marks.append(x)
+    return {**box, "line": " ".join(coords), "marks": marks, "last": last}
+
+
+async def _rows(hub: Hub) -> list[tuple[EndpointOut, dict[str, Any]]]:
+    service = EndpointService(hub)
+    lines_by_id = {line["endpointId"]: line for line in await sparklines(hub)}
+    return [
+        (service.out(row), spark(lines_by_id.get(row.id, {}).get("points", []))) for row in await service.list_all()
+    ]
+
+
+@router.get("/endpoints")
+async def endpoints_page(request: Request, user: User, hub: HubDep) -> Response:
+    rows = await _rows(hub)
+    counts = {status: sum(1 for out, _ in rows if out.status == status) for status in ("up", "down", "unknown")}
+    template = "_endpoints.html" if request.query_params.get("fragment") == "list" else "endpoints.html"
+    return page(request, template, rows=rows, counts=counts)
+
+
+def _fields(form: dict[str, Any]) -> dict[str, Any]:
+    """The form's fields as the API's JSON body: only the chosen type's section."""
+    kind = form.get("type") or "http"
+    fields: dict[str, Any] = {
+        "name": form.get("name", ""),
+        "type": kind,
+        "target": form.get("target", ""),
+        "intervalSeconds": text(form, "intervalSeconds") or 30,
+        "timeoutSeconds": text(form, "timeoutSeconds") or 10,
+        "failureThreshold": text(form, "failureThreshold") or 3,
+        "recoveryThreshold": text(form, "recoveryThreshold") or 2,
+    }
+    if kind == "http":
+        fields["http"] = {
+            "method": form.get("http.method") or "GET",
+            "headers": pairs(form.get("http.headers"), ":"),
+            "body": form.get("http.body") or None,
+            "expectedStatus": text(form, "http.expectedStatus") or "2xx",
+            "bodyContains": form.get("http.bodyContains") or None,
+            "jsonPath": lines(form.get("http.jsonPath")),
+            "maxResponseMs": text(form, "http.maxResponseMs"),
+            "maxRedirects": text(form, "http.maxRedirects") or 5,
+            "verifyTls": form.get("http.verifyTls") in ("on", "true", "1"),
+            "ipFamily": form.get("http.ipFamily") or "any",
+        }
+    elif kind == "tls":
+        fields["tls"] = {
+            "verify": form.get("tls.verify") in ("on", "true", "1"),
+            "serverName": text(form, "tls.serverName"),
+        }
+    elif kind == "dns":
+        fields["dns"] = {
+            "recordType": form.get("dns.recordType") or "A",
+            "expected": text(form, "dns.expected"),
+            "nameserver": text(form, "dns.nameserver"),
+        }
+    return fields
+
+
+def _values(endpoint: EndpointOut | None) -> dict[str, Any]:
+    """The form's values: an endpoint's, or the defaults of a new one."""
+    values: dict[str, Any] = {
+        "type": "http",
+        "intervalSeconds": 30,
+        "timeoutSeconds": 10,
+        "failureThreshold": 3,
+        "recoveryThreshold": 2,
+        "http.method": "GET",
+        "http.expectedStatus": "2xx",
+        "http.maxRedirects": 5,
+        "http.verifyTls": "on",
+        "http.ipFamily": "any",
+        "tls.verify": "on",
+        "dns.recordType": "A",
+    }
+    if endpoint is None:
+        return values
+    dumped = endpoint.model_dump(by_alias=True)
+    for key in ("name", "type", "target", "intervalSeconds", "timeoutSeconds", "failureThreshold", "recoveryThreshold"):
+        values[key] = dumped[key]
+    section = dumped.get(endpoint.type) or {}
+    for key, value in section.items():
+        name = f"{endpoint.type}.{key}"
+        if key == "headers":
+            values[name] = "\n".join(f"{k}: {v}" for k, v in value.items())
+        elif key == "jsonPath":
+            values[name] = "\n".join(value)
+        elif isinstance(value, bool):
+            values[name] = "on" if value else "off"
+        else:
+            values[name] = value
+    return values
+
+
+def _form(
+    request: Request, status: int, endpoint: EndpointOut | None, values: dict[str, Any], errors: dict[str, str]
+) -> Response:
+    # Errors about one header (`http.headers.X-Token`) are shown at the headers field.
+    shown = {("http.headers" if key.startswith("http.headers.") else key): message for key, message in errors.items()}
+    return page(
+        request,
+        "endpoint_form.html",
+        status,
+        endpoint=endpoint,
+        values=values,
+        errors=shown,
+        types=TYPES,
+        methods=METHODS,
+        record_types=RECORD_TYPES,
+    )
+
+
+def _posted_values(form: dict[str, Any]) -> dict[str, Any]:
+    """A posted form shown again: an unticked box is off, not the default."""
+    return {"http.verifyTls": "off", "tls.verify": "off", **form}
+
+
+@router.get("/endpoints/new")
+async def new_endpoint_page(request: Request, user: User) -> Response:
+    return _form(request, 200, None, _values(None), {})
+
+
+@router.post("/endpoints/new")
+async def create_endpoint(request: Request, user: EditorChange, hub: HubDep) -> Response:
+    form = await form_data(request)
+    try:
+        created = await EndpointService(hub).create(validated(EndpointWrite, _fields(form)))
+    except FormInvalid as exc:
+        return _form(request, 400, None, _posted_values(form), exc.errors)
+    except WatchkeepError as exc:
+        return _form(request, exc.status, None, _posted_values(form), errors_of(exc))
+    return see_other(f"/endpoints/{created.id}")
+
+
+async def _endpoint(hub: Hub, endpoint_id: str) -> EndpointOut:
+    service = EndpointService(hub)
+    return service.out(await service.get(endpoint_id))
+
+
+@router.get("/endpoints/{endpoint_id}")
+async def endpoint_page(endpoint_id: str, request: Request, user: User, hub: HubDep) -> Response:
+    service = EndpointService(hub)
+    endpoint = await _endpoint(hub, endpoint_id)
+    context: dict[str, Any] = {
+        "endpoint": endpoint,
+        "results": await service.checks(endpoint_id, 30),
+        "errors_seen": await service.checks(endpoint_id, 10, "down"),
+        "days": await service.daily_uptime(endpoint_id, 90),
+    }
+    fragment = request.query_params.get("fragment")
+    if fragment in ("state", "history"):
+        return page(request, f"_endpoint_{fragment}.html", **context)
+    return page(request, "endpoint.html", **context)
+
+
+@router.get("/endpoints/{endpoint_id}/edit")
+async def edit_endpoint_page(endpoint_id: str, request: Request, user: User, hub: HubDep) -> Response:
+    endpoint = await _endpoint(hub, endpoint_id)
+    return _form(request, 200, endpoint, _values(endpoint), {})
+
+
+@router.post("/endpoints/{endpoint_id}/edit")
+async def edit_endpoint(endpoint_id: str, request: Request, user: EditorChange, hub: HubDep) -> Response:
+    form = await form_data(request)
+    endpoint = await _endpoint(hub, endpoint_id)
+    try:
+        await EndpointService(hub).replace(endpoint_id, validated(EndpointWrite, _fields(form)))
+    except FormInvalid as exc:
+        return _form(request, 400, endpoint, _posted_values(form), exc.errors)
+    except WatchkeepError as exc:
+        return _form(request, exc.status, endpoint, _posted_values(form), errors_of(exc))
+    return see_other(f"/endpoints/{endpoint_id}")
+
+
+@router.post("/endpoints/{endpoint_id}/{action}")
+async def endpoint_action(endpoint_id: str, action: str, user: EditorChange, hub: HubDep) -> Response:
+    service = EndpointService(hub)
+    if action == "pause":
+        await service.pause(endpoint_id)
+    elif action == "resume":
+        await service.resume(endpoint_id)
+    elif action == "delete":
+        await service.delete(endpoint_id)
+        return see_other("/endpoints")
+    else:
+        raise WatchkeepError(ErrorCode.NOT_FOUND, f"No action {action!r}")
+    return see_other(f"/endpoints/{endpoint_id}")

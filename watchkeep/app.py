@@ -26,6 +26,7 @@ from watchkeep.alerts.metrics import metric_families as alert_metrics
 from watchkeep.alerts.service import AlertService
 from watchkeep.alerts.sources import SOURCES, AlertSources
 from watchkeep.certificates import routes as certificate_routes
+from watchkeep.certificates.metrics import metric_families as certificate_metrics
 from watchkeep.certificates.worker import CertificateWorker
 from watchkeep.containers import routes as container_routes
 from watchkeep.containers.metrics import metric_families as container_metrics
@@ -58,6 +59,7 @@ from watchkeep.core.metrics import routes as metrics_routes
 from watchkeep.core.scheduler import Scheduler
 from watchkeep.dashboard import routes as dashboard_routes
 from watchkeep.endpoints import routes as endpoint_routes
+from watchkeep.endpoints.metrics import metric_families as endpoint_metrics
 from watchkeep.endpoints.service import EndpointService
 from watchkeep.endpoints.worker import EndpointScheduler
 from watchkeep.endpoints.worker import retention_step as endpoint_retention_step
@@ -236,6 +238,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         agent_metrics,
         container_metrics,
         heartbeat_metrics,
+        endpoint_metrics,
+        certificate_metrics,
         alert_metrics,
         notify_metrics,
     ]

@@ -108,3 +108,43 @@ async def test_public_metrics_need_no_key(start_hub: StartHub) -> None:
     async with start_hub(metrics_public=True) as hub:
         families = await _scrape(hub, None)
         assert "watchkeep_http_requests" in families
+
+
+async def test_endpoints_and_certificates_have_their_series(hub: RunningHub) -> None:
+    from sqlalchemy import update
+
+    from watchkeep.certificates.tables import certificate_monitors
+    from watchkeep.endpoints.tables import endpoints
+
+    created = await hub.admin.post(
+        "/api/v1/endpoints", json={"name": "shop", "type": "http", "target": "https://shop.test/"}
+    )
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+    now = hub.hub.clock.now_ms()
+    # As a check would leave them: the endpoint up in 120 ms, its certificate read with 40 days left.
+    await hub.hub.store.write(
+        lambda conn: conn.execute(
+            update(endpoints).where(endpoints.c.id == endpoint["id"]).values(status="up", last_response_ms=120.0)
+        )
+    )
+    await hub.hub.store.write(
+        lambda conn: conn.execute(
+            update(certificate_monitors).values(
+                last_checked_at=now,
+                not_before=now - 86_400_000,
+                not_after=now + 40 * 86_400_000 + 60_000,
+                chain_reason=None,
+                hostname_match=True,
+            )
+        )
+    )
+    families = await _scrape(hub, hub.admin_key)
+    up = families["watchkeep_endpoint_up"]
+    assert _value(up, "watchkeep_endpoint_up", endpoint_id=endpoint["id"], name="shop", type="http") == 1.0
+    response = families["watchkeep_endpoint_response_seconds"]
+    assert _value(response, "watchkeep_endpoint_response_seconds", endpoint_id=endpoint["id"]) == 0.12
+    days = families["watchkeep_certificate_days_left"]
+    assert _value(days, "watchkeep_certificate_days_left", name="shop.test:443", source="endpoint") == 40.0
+    valid = families["watchkeep_certificate_valid"]
+    assert _value(valid, "watchkeep_certificate_valid", name="shop.test:443") == 1.0

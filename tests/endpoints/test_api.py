@@ -203,3 +203,26 @@ async def test_a_changed_type_replaces_the_settings_and_a_new_interval_is_due_so
     back = {"name": "web", "type": "http", "target": "http://x.test/", "http": {"headers": {"Cookie": "********"}}}
     response = await endpoints.api.put(f"/api/v1/endpoints/{created['id']}", json=back)
     assert (response.status_code, response.json()["error"]["field"]) == (400, "http.headers.Cookie")
+
+
+async def test_an_https_endpoint_has_an_automatic_certificate_monitor(endpoints: Endpoints) -> None:
+    async def monitors() -> list[tuple[str, str, int]]:
+        listed = (await endpoints.api.get("/api/v1/certificates")).json()
+        return [(m["source"], m["host"], m["port"]) for m in listed]
+
+    plain = await endpoints.create(name="plain", type="http", target="http://shop.test/")
+    assert await monitors() == []
+    secure = await endpoints.create(name="secure", type="http", target="https://shop.test:8443/health")
+    assert await monitors() == [("endpoint", "shop.test", 8443)]
+    body = {"name": "secure", "type": "http", "target": "https://api.shop.test/", "http": {"verifyTls": True}}
+    await endpoints.api.put(f"/api/v1/endpoints/{secure['id']}", json=body)
+    assert await monitors() == [("endpoint", "api.shop.test", 443)]
+    # Checks told to skip verification trust the certificate as it is: no monitor.
+    unverified = {**body, "http": {"verifyTls": False}}
+    assert (await endpoints.api.put(f"/api/v1/endpoints/{secure['id']}", json=unverified)).status_code == 200
+    assert await monitors() == []
+    await endpoints.api.put(f"/api/v1/endpoints/{secure['id']}", json=body)
+    assert await monitors() == [("endpoint", "api.shop.test", 443)]
+    assert (await endpoints.api.delete(f"/api/v1/endpoints/{secure['id']}")).status_code == 204
+    assert (await endpoints.api.delete(f"/api/v1/endpoints/{plain['id']}")).status_code == 204
+    assert await monitors() == []

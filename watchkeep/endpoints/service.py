@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import random
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from watchkeep.certificates import service as certificates
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.errors import not_found, validation_error
 from watchkeep.core.events import EndpointAlert, EndpointCheckResult, EndpointDeleted, EndpointRecovery, Event
@@ -143,7 +145,9 @@ class EndpointService:
         }
 
         async def unit(conn: AsyncConnection) -> EndpointRecord:
-            return await repo.insert_endpoint(conn, row)
+            created = await repo.insert_endpoint(conn, row)
+            await _follow_certificate(conn, created, body.settings(), now)
+            return created
 
         return await self.hub.store.write(unit)
 
@@ -177,6 +181,7 @@ class EndpointService:
                 values["next_check_at"] = self._first_check_at(now, min(body.interval_seconds, 5))
             updated = await repo.update_endpoint(conn, endpoint_id, values)
             assert updated is not None
+            await _follow_certificate(conn, updated, settings, now)
             return updated
 
         return await self.hub.store.write(unit)
@@ -189,6 +194,7 @@ class EndpointService:
             row = await repo.delete_endpoint(conn, endpoint_id)
             if row is None:
                 raise not_found("Endpoint", endpoint_id)
+            await certificates.untrack_endpoint(conn, endpoint_id, now_ms=now)
             event = EndpointDeleted(endpoint_id=row.id, name=row.name, target=row.target, at_ms=now)
             return await append(conn, [event])
 
@@ -257,6 +263,18 @@ class EndpointService:
             await repo.update_endpoint(conn, endpoint_id, {"lease_until": None})
 
         await self.hub.store.write(unit)
+
+
+async def _follow_certificate(
+    conn: AsyncConnection, endpoint: EndpointRecord, settings: dict[str, Any], now: int
+) -> None:
+    """An https endpoint has an automatic certificate monitor (certificates/), unless its
+    checks skip TLS verification: that endpoint's certificate is trusted as it is."""
+    url = urlsplit(endpoint.target) if endpoint.type == "http" else None
+    if url is not None and url.scheme == "https" and url.hostname and settings.get("verify_tls", True):
+        await certificates.track_endpoint(conn, endpoint.id, url.hostname, url.port or 443, None, now_ms=now)
+    else:
+        await certificates.untrack_endpoint(conn, endpoint.id, now_ms=now)
 
 
 async def _apply(conn: AsyncConnection, current: EndpointRecord, outcome: Outcome, at_ms: int) -> list[Event]:

@@ -90,7 +90,7 @@ async def test_containers_grouped_live_and_a_container_page_with_its_chart(brows
 
     # The overview names the top consumers
     await page.goto(serve.url + "/")
-    top = page.locator("table.top tbody tr", has_text="shop-web")
+    top = page.locator("table.top-consumers tbody tr", has_text="shop-web")
     assert "20%" in await top.inner_text()
     await check_accessibility(page)
     await page.close()

@@ -28,8 +28,10 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# Two workers; the tests of one expensive shared server (dockerd, chromium) share a worker.
+TEST_WORKERS ?= 2
 test: install-dev lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache node_modules watchkeep/web/static/vendor

@@ -32,6 +32,22 @@ async def _postgres_template() -> str:
     return _template
 
 
+# Tests run on two workers (`make test`: pytest-xdist, `--dist loadgroup`). The expensive
+# session fixtures stay one per session: every test that uses the Docker engine runs on one
+# worker (one dockerd), every browser test on one worker (one chromium).
+SHARED_FIXTURE_GROUPS = (("docker_engine", "docker"), ("browser", "browser"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, group in SHARED_FIXTURE_GROUPS:
+            if fixture in names:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _template is not None:
         import asyncio

@@ -108,3 +108,15 @@ class RollupRecord(_Record):
     response_sum_ms: float
     response_max_ms: float | None
     response_min_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentResult:
+    """One endpoint result an agent reported (protocol: `endpointResults`)."""
+
+    endpoint_id: str
+    up: bool
+    at_ms: int
+    response_ms: float | None = None
+    http_status: int | None = None
+    error: str | None = None

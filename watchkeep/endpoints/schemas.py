@@ -19,6 +19,7 @@ from watchkeep.endpoints.targets import check_target, is_host
 from watchkeep.endpoints.uptime import DayUptime
 
 MAX_LOCATIONS = 10
+AGENT_TYPES = ("http", "tcp", "tls")  # the types an agent checks (protocol EndpointCheck)
 _LOCATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 TIMEOUT_SHARE = 0.8  # a timeout is clamped to this share of the interval
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
@@ -181,6 +182,12 @@ class EndpointWrite(WriteModel):
         for section in SECTIONS:
             if getattr(self, section) is not None and section != self.type:
                 raise validation_error(f"{section}: only an endpoint of type {section!r} has these settings", section)
+        if self.type not in AGENT_TYPES and self.locations != ["hub"]:
+            index = next(i for i, place in enumerate(self.locations) if place != "hub")
+            field = f"locations[{index}]"
+            raise validation_error(
+                f"{field}: agents check {', '.join(AGENT_TYPES)} endpoints; this one is {self.type}", field
+            )
         if self.type in SECTIONS and getattr(self, self.type) is None:
             setattr(self, self.type, SECTIONS[self.type]())
         # A check must end before the next one is due.

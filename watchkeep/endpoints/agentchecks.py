@@ -5,6 +5,8 @@ events, rollups)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,10 +31,15 @@ def _wire(row: EndpointRecord, box: SecretBox) -> EndpointCheck:
         timeout_seconds=row.timeout_seconds,
     )
     if row.type == "http":
-        check.http = msgspec.convert(settings, EndpointHttp)
+        check.http = EndpointHttp(**_known(settings, EndpointHttp))
     elif row.type == "tls":
-        check.tls = msgspec.convert(settings, EndpointTls)
+        check.tls = EndpointTls(**_known(settings, EndpointTls))
     return check
+
+
+def _known(settings: dict[str, Any], wire: type[msgspec.Struct]) -> dict[str, Any]:
+    """The stored (snake_case) settings the wire struct has a field for."""
+    return {name: settings[name] for name in wire.__struct_fields__ if name in settings}
 
 
 async def checks_for(conn: AsyncConnection, agent_id: str, box: SecretBox) -> list[EndpointCheck]:

@@ -254,3 +254,18 @@ async def test_a_malformed_endpoint_result_is_refused_naming_its_field_and_write
         assert response.status_code == 400, response.text
         assert response.json()["field"] == field, response.text
     assert await table_snapshot(endpoints.running) == before
+
+
+async def test_deleting_an_agent_deletes_its_discovered_endpoints_and_leaves_it_out_of_locations(
+    endpoints: Endpoints,
+) -> None:
+    agent = await create_agent(endpoints.running, "web-1")
+    await reported(endpoints, agent, containers=[container("c1", "db", **{"watchkeep.endpoint.tcp": "db:5432"})])
+    discovered_id = (await of_container(endpoints, agent["id"], "c1"))["items"][0]["id"]
+    assigned = await endpoints.create(type="tcp", target="db:5432", locations=[agent["id"]])
+    shared = await endpoints.create(type="tcp", target="db:5433", locations=["hub", agent["id"]])
+    assert (await endpoints.api.delete(f"/api/v1/agents/{agent['id']}")).status_code == 204
+    assert (await endpoints.api.get(f"/api/v1/endpoints/{discovered_id}")).status_code == 404
+    moved = await endpoints.get(assigned["id"])
+    assert moved["locations"] == ["hub"] and moved["nextCheckAt"] is not None
+    assert (await endpoints.get(shared["id"]))["locations"] == ["hub"]

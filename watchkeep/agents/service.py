@@ -331,9 +331,9 @@ class AgentService:
         async def unit(conn: AsyncConnection) -> list[Event]:
             if await repo.get(conn, agent_id, for_update=True) is None:
                 raise not_found("agent", agent_id)
-            await containers.delete_for_agent(conn, agent_id)
+            recovered = await containers.delete_for_agent(conn, agent_id, now)
             await resources.delete_for_agent(conn, agent_id)
-            recovered = await thresholds.delete_for_agent(conn, agent_id, now)
+            recovered += await thresholds.delete_for_agent(conn, agent_id, now)
             recovered += await certificates.delete_for_agent(conn, agent_id, now)
             await repo.delete_agent(conn, agent_id)
             return await append(conn, recovered)

@@ -204,9 +204,15 @@ def restart_rule(settings: Settings) -> RestartRule:
     return RestartRule(settings.container_restart_threshold, settings.container_restart_window_seconds * 1000)
 
 
-async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
+async def delete_for_agent(conn: AsyncConnection, agent_id: str, now_ms: int = 0) -> list[Event]:
+    """Everything stored of the agent's containers; the events of their endpoints' deletion."""
+    events: list[Event] = []
+    for row in await repo.discovery_facts(conn, agent_id):
+        events += await discovery.delete_for_container(conn, row["public_id"], now_ms)
+    events += await discovery.forget_location(conn, agent_id, now_ms)
     await log_repo.delete_for_agent(conn, agent_id)
     await repo.delete_for_agent(conn, agent_id)
+    return events
 
 
 def container_out(row: RowMapping, local_agent_id: str | None = None) -> dict[str, Any]:

@@ -141,3 +141,16 @@ async def delete_for_container(conn: AsyncConnection, public_id: str, now: int) 
         if row.source == "discovered" and await repo.delete_endpoint(conn, row.id) is not None:
             events.append(EndpointDeleted(endpoint_id=row.id, name=row.name, target=row.target, at_ms=now))
     return events
+
+
+async def forget_location(conn: AsyncConnection, agent_id: str, now: int) -> list[Event]:
+    """A deleted agent checks nothing any more: it leaves every endpoint's locations (one it
+    alone checked is checked by the hub from now on)."""
+    for row in await repo.checked_by(conn, agent_id, 10_000, every=True):
+        remaining = [place for place in row.location_list if place != agent_id] or ["hub"]
+        values: dict[str, Any] = {"locations": json.dumps(remaining), "updated_at": now}
+        if "hub" in remaining and row.next_check_at is None and row.schedulable:
+            values["next_check_at"] = _due(now, "hub")
+        await repo.update_endpoint(conn, row.id, values)
+        await repo.drop_locations_except(conn, row.id, remaining)
+    return []

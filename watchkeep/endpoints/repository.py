@@ -210,23 +210,15 @@ async def of_container(conn: AsyncConnection, container_id: str) -> list[Endpoin
     return [EndpointRecord.of(row) for row in await conn.execute(query)]
 
 
-async def checked_by(conn: AsyncConnection, location: str, limit: int) -> list[EndpointRecord]:
-    """The endpoints `location` checks now (active, not paused, container running). The
-    locations are a JSON list of ids, so a quoted id matches only itself."""
+async def checked_by(conn: AsyncConnection, location: str, limit: int, *, every: bool = False) -> list[EndpointRecord]:
+    """The endpoints `location` checks now (active, not paused, container running; with
+    `every`, all that name it). The locations are a JSON list of ids, so a quoted id matches
+    only itself."""
     c = endpoints.c
-    query = (
-        select(endpoints)
-        .where(
-            and_(
-                c.locations.contains(f'"{location}"'),
-                c.active.is_(True),
-                c.paused.is_(False),
-                c.suspended.is_(False),
-            )
-        )
-        .order_by(c.id)
-        .limit(limit)
-    )
+    condition = c.locations.contains(f'"{location}"', autoescape=True)
+    if not every:
+        condition = and_(condition, c.active.is_(True), c.paused.is_(False), c.suspended.is_(False))
+    query = select(endpoints).where(condition).order_by(c.id).limit(limit)
     return [row for row in map(EndpointRecord.of, await conn.execute(query)) if location in row.location_list]
 
 

@@ -65,7 +65,8 @@ async def sync(conn: AsyncConnection, containers: list[RowMapping], location: st
         for error in errors:
             log.warning("container %s (%s): endpoint label skipped: %s", name, public_id, error)
         removed = container["archived_at"] is not None
-        running = container["state"] == "running"
+        # A state not reported yet is no reason to stop checking.
+        running = container["state"] in (None, "running")
         wanted = {} if removed else {item.key: item for item in found}
         for key, item in wanted.items():
             current = existing.pop((public_id, key), None)

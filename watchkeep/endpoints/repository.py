@@ -178,10 +178,14 @@ async def rollups_since(conn: AsyncConnection, endpoint_id: str, since_ms: int) 
 
 
 async def sparkline_rows(conn: AsyncConnection) -> list[tuple[str, str, str, bool, str]]:
-    """(id, name, status, paused, recent) of every endpoint."""
+    """(id, name, status, paused, recent) of every endpoint; `paused` also while it is not
+    checked for its container (stopped or removed), shown unknown like a paused one."""
     c = endpoints.c
-    query = select(c.id, c.name, c.status, c.paused, c.recent).order_by(c.name, c.id)
-    return [(row[0], row[1], row[2], bool(row[3]), row[4]) for row in await conn.execute(query)]
+    query = select(c.id, c.name, c.status, c.paused, c.recent, c.active, c.suspended).order_by(c.name, c.id)
+    return [
+        (row[0], row[1], row[2], bool(row[3]) or not row[5] or bool(row[6]), row[4])
+        for row in await conn.execute(query)
+    ]
 
 
 async def prune_results(conn: AsyncConnection, before_ms: int, limit: int) -> int:

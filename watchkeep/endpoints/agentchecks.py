@@ -53,6 +53,9 @@ async def record(conn: AsyncConnection, agent_id: str, results: list[AgentResult
     suspended, no longer assigned to the agent, or older than the endpoint's newest result is
     dropped: the config it was checked under has changed meanwhile."""
     events: list[Event] = []
+    # Locked in id order first: two agents reporting on the same endpoints never deadlock.
+    for endpoint_id in sorted({r.endpoint_id for r in results}):
+        await repo.endpoint_by_id(conn, endpoint_id, lock=True)
     for result in sorted(results, key=lambda r: r.at_ms):
         current = await repo.endpoint_by_id(conn, result.endpoint_id, lock=True)
         if current is None or not current.schedulable or agent_id not in current.location_list:

@@ -109,3 +109,8 @@ async def endpoints(
     events: list[Event] = []
     async with serve_recording(settings_for(database_url, **QUIET), clock, events) as running:
         yield Endpoints(running, clock, events)
+
+
+from tests.support.docker_engine import docker_engine  # noqa: E402
+
+__all__ = ["docker_engine"]

@@ -10,6 +10,7 @@ import sys
 from watchkeep.agent.checks import CheckRunner
 from watchkeep.agent.config import AgentSettings
 from watchkeep.agent.docker import DockerCollector
+from watchkeep.agent.endpoints import EndpointChecker
 from watchkeep.agent.hostcollector import HostCollector
 from watchkeep.agent.hubclient import HubClient
 from watchkeep.agent.runner import Agent, Backoff
@@ -27,6 +28,7 @@ def build_sampler(settings: AgentSettings) -> Sampler:
         host=HostCollector(settings.host_root, settings.statfs_timeout_seconds),
         docker=DockerCollector(settings.docker_host, settings.docker_concurrency),
         checks=CheckRunner(settings.checks),
+        endpoints=EndpointChecker(),
     )
 
 
@@ -60,6 +62,8 @@ async def print_once(settings: AgentSettings) -> None:
     finally:
         if sampler.checks is not None:
             await sampler.checks.aclose()
+        if sampler.endpoints is not None:
+            await sampler.endpoints.aclose()
     sys.stdout.write(encode(payload).decode() + "\n")
 
 
@@ -79,3 +83,5 @@ async def run_agent(settings: AgentSettings) -> None:
         await agent.hub.aclose()
         if agent.sampler.checks is not None:
             await agent.sampler.checks.aclose()
+        if agent.sampler.endpoints is not None:
+            await agent.sampler.endpoints.aclose()

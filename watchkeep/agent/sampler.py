@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from watchkeep import __version__
 from watchkeep.agent.checks import CheckRunner
 from watchkeep.agent.docker import DockerCollector
+from watchkeep.agent.endpoints import EndpointChecker
 from watchkeep.agent.hostcollector import HostCollector
 from watchkeep.protocol.ingest import MAX_LOG_BATCHES, AgentConfig, IngestPayload, MetricsConfig
 
@@ -32,10 +33,12 @@ class Sampler:
         docker: DockerCollector | None = None,
         checks: CheckRunner | None = None,
         now: Callable[[], float] = time.time,
+        endpoints: EndpointChecker | None = None,
     ) -> None:
         self.host = host
         self.docker = docker
         self.checks = checks
+        self.endpoints = endpoints
         self._now = now
 
     async def sample(self, config: AgentConfig | None = None, dropped_payloads: int = 0) -> IngestPayload:
@@ -69,6 +72,12 @@ class Sampler:
             except Exception as exc:
                 log.exception("checks failed")
                 errors["checks"] = _failure(exc)
+        if self.endpoints is not None and config is not None and config.endpoint_checks:
+            try:
+                payload.endpoint_results = await self.endpoints.run(config.endpoint_checks)
+            except Exception as exc:
+                log.exception("endpoint checks failed")
+                errors["endpoints"] = _failure(exc)
         payload.server_healthy = "cpu" not in errors and "memory" not in errors and "host" not in errors
         payload.dropped_payloads = dropped_payloads
         payload.collector_errors = errors

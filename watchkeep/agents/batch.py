@@ -9,6 +9,7 @@ import msgspec
 
 from watchkeep.containers.logstore import ReceivedLogs
 from watchkeep.containers.model import ContainerInfo
+from watchkeep.endpoints.records import AgentResult
 from watchkeep.resources.model import ContainerSample, HostSample, NodeSample, ProcessSnapshot
 
 
@@ -55,6 +56,7 @@ class SampleBatch:
     full_inventory: bool = False
     container_samples: list[ContainerSample] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
+    endpoint_results: list[AgentResult] = field(default_factory=list)
     processes: ProcessSnapshot | None = None
     heartbeat: bool = False
     nodes: dict[str, NodeSample] = field(default_factory=dict)

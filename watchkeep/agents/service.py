@@ -27,6 +27,7 @@ from watchkeep.core.events import AgentRegistered, Event
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
+from watchkeep.endpoints import agentchecks as agent_endpoints
 from watchkeep.protocol.ingest import AgentConfig, MetricsConfig, ServiceConfig
 from watchkeep.resources import service as resources
 from watchkeep.resources import thresholds
@@ -330,9 +331,9 @@ class AgentService:
         async def unit(conn: AsyncConnection) -> list[Event]:
             if await repo.get(conn, agent_id, for_update=True) is None:
                 raise not_found("agent", agent_id)
-            await containers.delete_for_agent(conn, agent_id)
+            recovered = await containers.delete_for_agent(conn, agent_id, now)
             await resources.delete_for_agent(conn, agent_id)
-            recovered = await thresholds.delete_for_agent(conn, agent_id, now)
+            recovered += await thresholds.delete_for_agent(conn, agent_id, now)
             recovered += await certificates.delete_for_agent(conn, agent_id, now)
             await repo.delete_agent(conn, agent_id)
             return await append(conn, recovered)
@@ -465,10 +466,12 @@ class AgentService:
         async with self.store.read() as conn:
             row = await repo.get(conn, credential.agent_id)
             log_requests = await logstore.requests_for(conn, credential.agent_id, self.clock.now_ms())
+            endpoint_checks = await agent_endpoints.checks_for(conn, credential.agent_id, self.hub.secrets)
         if row is None or int(row["token_generation"]) != credential.generation:
             raise unauthorized("Invalid agent token")
         config = self.config_of(row)
         config.log_requests = log_requests
+        config.endpoint_checks = endpoint_checks
         return config
 
 

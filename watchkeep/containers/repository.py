@@ -213,3 +213,10 @@ async def end_loop(conn: AsyncConnection, public_id: str, due_at: int | None = N
     if due_at is not None:
         query = query.where(loops.due_at == due_at)
     return bool((await conn.execute(query)).rowcount)
+
+
+async def discovery_facts(conn: AsyncConnection, agent_id: str) -> list[RowMapping]:
+    """Each of the agent's containers (archived ones too): what endpoint discovery reads."""
+    c = agent_containers.c
+    query = select(c.public_id, c.name, c.labels, c.state, c.archived_at).where(c.agent_id == agent_id)
+    return list((await conn.execute(query.order_by(c.public_id))).mappings())

@@ -3,6 +3,7 @@ uptime and transitions; archived ones on request, deleted only once archived."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from fastapi import Header, Query, Request, Response
@@ -15,6 +16,8 @@ from watchkeep.core.auth.deps import CanRead, CanWrite
 from watchkeep.core.events.streams import EventStreamResponse, EventStreams, parse_last_event_id
 from watchkeep.core.http.routing import make_router
 from watchkeep.core.hub import HubDep
+from watchkeep.endpoints.labels import declared
+from watchkeep.endpoints.service import EndpointService
 
 router = make_router(prefix="/api/v1/containers", tags=["containers"])
 
@@ -54,6 +57,17 @@ async def list_transitions(
 ) -> dict[str, Any]:
     rows = await ContainerService(hub).transitions(container_id, limit)
     return {"items": [transition_out(row) for row in rows]}
+
+
+@router.get("/{container_id}/endpoints")
+async def list_container_endpoints(container_id: str, _: CanRead, hub: HubDep) -> dict[str, Any]:
+    """The endpoints linked to the container (discovered from its labels, inactive ones too),
+    and why any endpoint label of it was skipped."""
+    row = await ContainerService(hub).get(container_id)
+    service = EndpointService(hub)
+    items = [service.out(endpoint).model_dump(by_alias=True) for endpoint in await service.of_container(container_id)]
+    labels = json.loads(row["labels"]) if row["labels"] else {}
+    return {"items": items, "discoveryErrors": declared(row["name"], labels)[1]}
 
 
 @router.delete("/{container_id}", status_code=204)

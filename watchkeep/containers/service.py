@@ -28,6 +28,7 @@ from watchkeep.core.errors import conflict, not_found
 from watchkeep.core.events import ContainerHealthChanged, ContainerStateChanged, Event
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
+from watchkeep.endpoints import discovery
 from watchkeep.resources import thresholds
 
 _encoder = msgspec.json.Encoder()
@@ -47,6 +48,7 @@ async def apply(
     written: list[ContainerInfo] | None = None,
     events: list[Event] | None = None,
     rule: RestartRule | None = None,
+    local: bool = False,
 ) -> list[ContainerInfo] | None:
     """Upsert the reported containers. A container reported by name only is matched to the
     known container of that name; one labelled `watchkeep.ignore=true` is left out. With
@@ -59,7 +61,10 @@ async def apply(
     Returns the inventory when `full` (None otherwise). `written` is the last full inventory
     written for the agent, when nothing else has changed its containers since: an equal
     inventory only marks the stored containers seen at `at_ms`, which leaves the same rows as
-    writing it again."""
+    writing it again.
+
+    The endpoints the containers' labels declare follow in the same unit (endpoints/discovery.py):
+    checked by the hub with `local` (the hub's own engine), else by the agent."""
     inventory = containers if full else None
     if inventory is not None and inventory == written:
         await repo.mark_seen(conn, agent_id, at_ms)
@@ -129,6 +134,7 @@ async def apply(
                 events.extend(
                     await restart_loops.after_restart(conn, row["public_id"], agent_id, name, at_ms, loop_rule)
                 )
+    await discovery.sync(conn, await repo.discovery_facts(conn, agent_id), "hub" if local else agent_id, at_ms)
     return inventory
 
 
@@ -198,9 +204,15 @@ def restart_rule(settings: Settings) -> RestartRule:
     return RestartRule(settings.container_restart_threshold, settings.container_restart_window_seconds * 1000)
 
 
-async def delete_for_agent(conn: AsyncConnection, agent_id: str) -> None:
+async def delete_for_agent(conn: AsyncConnection, agent_id: str, now_ms: int = 0) -> list[Event]:
+    """Everything stored of the agent's containers; the events of their endpoints' deletion."""
+    events: list[Event] = []
+    for row in await repo.discovery_facts(conn, agent_id):
+        events += await discovery.delete_for_container(conn, row["public_id"], now_ms)
+    events += await discovery.forget_location(conn, agent_id, now_ms)
     await log_repo.delete_for_agent(conn, agent_id)
     await repo.delete_for_agent(conn, agent_id)
+    return events
 
 
 def container_out(row: RowMapping, local_agent_id: str | None = None) -> dict[str, Any]:
@@ -372,7 +384,7 @@ class ContainerService:
 
         async def unit(conn: AsyncConnection) -> list[Event]:
             events: list[Event] = []
-            await apply(conn, agent_id, containers, full=full, at_ms=at_ms, events=events, rule=rule)
+            await apply(conn, agent_id, containers, full=full, at_ms=at_ms, events=events, rule=rule, local=True)
             return await append(conn, events)
 
         logged = await self.hub.store.write(unit)
@@ -401,6 +413,7 @@ class ContainerService:
             # thresholds first: that locks the agent's row before the container's, as ingest does
             recovered = await thresholds.delete_for_container(conn, container_id, self.hub.clock.now_ms())
             await log_repo.delete_for_container(conn, container_id)
+            recovered += await discovery.delete_for_container(conn, container_id, self.hub.clock.now_ms())
             await repo.delete_container(conn, container_id)
             return await append(conn, recovered)
 

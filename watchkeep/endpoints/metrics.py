@@ -13,7 +13,7 @@ LABELS = ("endpoint_id", "name", "type")
 
 async def metric_families(hub: Hub) -> list[Metric]:
     endpoints = await EndpointService(hub).list_all()
-    known = [e for e in endpoints if not e.paused and e.status in ("up", "down")]
+    known = [e for e in endpoints if e.shown_status in ("up", "down")]
     timed = [e for e in known if e.last_response_ms is not None]
     return [
         gauge(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
@@ -40,11 +41,49 @@ class EndpointRecord(_Record):
     lease_until: int | None
     created_at: int
     updated_at: int
+    source: str
+    container_id: str | None
+    discovery_key: str | None
+    active: bool
+    suspended: bool
+    locations: str
+    location_rule: str
 
     @property
     def shown_status(self) -> str:
-        """unknown while paused; otherwise the status after the thresholds."""
-        return "unknown" if self.paused else self.status
+        """inactive once its container was removed; unknown while paused or while its
+        container is not running; otherwise the status after the thresholds."""
+        if not self.active:
+            return "inactive"
+        return "unknown" if self.paused or self.suspended else self.status
+
+    @property
+    def location_list(self) -> list[str]:
+        found: list[str] = json.loads(self.locations or '["hub"]')
+        return found
+
+    @property
+    def checked_by_hub(self) -> bool:
+        return "hub" in self.location_list
+
+    @property
+    def schedulable(self) -> bool:
+        """Checked at all: not paused, its container (if any) there and running."""
+        return self.active and not self.paused and not self.suspended
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRecord(_Record):
+    endpoint_id: str
+    location: str
+    status: str
+    consecutive_failures: int
+    consecutive_successes: int
+    last_check_at: int | None
+    last_result: str | None
+    last_response_ms: float | None
+    last_http_status: int | None
+    last_error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +95,7 @@ class ResultRecord(_Record):
     response_ms: float | None
     http_status: int | None
     error: str | None
+    location: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +108,15 @@ class RollupRecord(_Record):
     response_sum_ms: float
     response_max_ms: float | None
     response_min_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentResult:
+    """One endpoint result an agent reported (protocol: `endpointResults`)."""
+
+    endpoint_id: str
+    up: bool
+    at_ms: int
+    response_ms: float | None = None
+    http_status: int | None = None
+    error: str | None = None

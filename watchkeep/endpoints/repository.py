@@ -10,8 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.dml import Insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from watchkeep.endpoints.records import EndpointRecord, ResultRecord, RollupRecord
-from watchkeep.endpoints.tables import endpoint_results, endpoint_rollups, endpoints
+from watchkeep.endpoints.records import EndpointRecord, LocationRecord, ResultRecord, RollupRecord
+from watchkeep.endpoints.tables import endpoint_locations, endpoint_results, endpoint_rollups, endpoints
 
 HOUR_MS = 3_600_000
 
@@ -46,7 +46,7 @@ async def update_endpoint(conn: AsyncConnection, endpoint_id: str, values: dict[
 
 
 async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> EndpointRecord | None:
-    for table in (endpoint_results, endpoint_rollups):
+    for table in (endpoint_results, endpoint_rollups, endpoint_locations):
         await conn.execute(delete(table).where(table.c.endpoint_id == endpoint_id))
     row = (await conn.execute(delete(endpoints).where(endpoints.c.id == endpoint_id).returning(*endpoints.c))).first()
     return None if row is None else EndpointRecord.of(row)
@@ -64,6 +64,8 @@ async def claim_due(
     c = endpoints.c
     due = and_(
         c.paused.is_(False),
+        c.active.is_(True),
+        c.suspended.is_(False),
         c.next_check_at.is_not(None),
         c.next_check_at <= now_ms,
         or_(c.lease_until.is_(None), c.lease_until < now_ms),
@@ -176,10 +178,14 @@ async def rollups_since(conn: AsyncConnection, endpoint_id: str, since_ms: int) 
 
 
 async def sparkline_rows(conn: AsyncConnection) -> list[tuple[str, str, str, bool, str]]:
-    """(id, name, status, paused, recent) of every endpoint."""
+    """(id, name, status, paused, recent) of every endpoint; `paused` also while it is not
+    checked for its container (stopped or removed), shown unknown like a paused one."""
     c = endpoints.c
-    query = select(c.id, c.name, c.status, c.paused, c.recent).order_by(c.name, c.id)
-    return [(row[0], row[1], row[2], bool(row[3]), row[4]) for row in await conn.execute(query)]
+    query = select(c.id, c.name, c.status, c.paused, c.recent, c.active, c.suspended).order_by(c.name, c.id)
+    return [
+        (row[0], row[1], row[2], bool(row[3]) or not row[5] or bool(row[6]), row[4])
+        for row in await conn.execute(query)
+    ]
 
 
 async def prune_results(conn: AsyncConnection, before_ms: int, limit: int) -> int:
@@ -191,3 +197,49 @@ async def prune_results(conn: AsyncConnection, before_ms: int, limit: int) -> in
 async def prune_rollups(conn: AsyncConnection, before_ms: int) -> int:
     result = await conn.execute(delete(endpoint_rollups).where(endpoint_rollups.c.hour < before_ms))
     return int(result.rowcount or 0)
+
+
+async def discovered_for(conn: AsyncConnection, container_ids: list[str]) -> list[EndpointRecord]:
+    """The discovered endpoints of these containers (public ids)."""
+    if not container_ids:
+        return []
+    c = endpoints.c
+    query = select(endpoints).where(and_(c.source == "discovered", c.container_id.in_(container_ids)))
+    return [EndpointRecord.of(row) for row in await conn.execute(query.order_by(c.container_id, c.discovery_key))]
+
+
+async def of_container(conn: AsyncConnection, container_id: str) -> list[EndpointRecord]:
+    c = endpoints.c
+    query = select(endpoints).where(c.container_id == container_id).order_by(c.discovery_key, c.id)
+    return [EndpointRecord.of(row) for row in await conn.execute(query)]
+
+
+async def checked_by(conn: AsyncConnection, location: str, limit: int, *, every: bool = False) -> list[EndpointRecord]:
+    """The endpoints `location` checks now (active, not paused, container running; with
+    `every`, all that name it). The locations are a JSON list of ids, so a quoted id matches
+    only itself."""
+    c = endpoints.c
+    condition = c.locations.contains(f'"{location}"', autoescape=True)
+    if not every:
+        condition = and_(condition, c.active.is_(True), c.paused.is_(False), c.suspended.is_(False))
+    query = select(endpoints).where(condition).order_by(c.id).limit(limit)
+    return [row for row in map(EndpointRecord.of, await conn.execute(query)) if location in row.location_list]
+
+
+async def location_rows(conn: AsyncConnection, endpoint_id: str) -> list[LocationRecord]:
+    c = endpoint_locations.c
+    query = select(endpoint_locations).where(c.endpoint_id == endpoint_id).order_by(c.location)
+    return [LocationRecord.of(row) for row in await conn.execute(query)]
+
+
+async def put_location(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    c = endpoint_locations.c
+    where = and_(c.endpoint_id == row["endpoint_id"], c.location == row["location"])
+    result = await conn.execute(update(endpoint_locations).where(where).values(**row))
+    if not result.rowcount:
+        await conn.execute(insert(endpoint_locations).values(**row))
+
+
+async def drop_locations_except(conn: AsyncConnection, endpoint_id: str, kept: list[str]) -> None:
+    c = endpoint_locations.c
+    await conn.execute(delete(endpoint_locations).where(and_(c.endpoint_id == endpoint_id, c.location.not_in(kept))))

@@ -31,8 +31,7 @@ async def create_endpoint(body: EndpointWrite, _: CanWrite, hub: HubDep) -> Endp
 
 @router.get("/{endpoint_id}", response_model=EndpointOut)
 async def get_endpoint(endpoint_id: str, _: CanRead, hub: HubDep) -> EndpointOut:
-    service = EndpointService(hub)
-    return service.out(await service.get(endpoint_id))
+    return await EndpointService(hub).details(endpoint_id)
 
 
 @router.put("/{endpoint_id}", response_model=EndpointOut)

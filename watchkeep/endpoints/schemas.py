@@ -14,10 +14,13 @@ from watchkeep.core.errors import validation_error
 from watchkeep.core.schemas import ApiModel, WriteModel
 from watchkeep.endpoints.checks.dns import split_nameserver
 from watchkeep.endpoints.expectations import parse_condition, parse_expected_status
-from watchkeep.endpoints.records import EndpointRecord, ResultRecord
+from watchkeep.endpoints.records import EndpointRecord, LocationRecord, ResultRecord
 from watchkeep.endpoints.targets import check_target, is_host
 from watchkeep.endpoints.uptime import DayUptime
 
+MAX_LOCATIONS = 10
+AGENT_TYPES = ("http", "tcp", "tls")  # the types an agent checks (protocol EndpointCheck)
+_LOCATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 TIMEOUT_SHARE = 0.8  # a timeout is clamped to this share of the interval
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -137,6 +140,10 @@ class EndpointWrite(WriteModel):
             "nextCheckAt",
             "createdAt",
             "updatedAt",
+            "source",
+            "containerId",
+            "active",
+            "locationStatus",
         }
     )
 
@@ -150,6 +157,21 @@ class EndpointWrite(WriteModel):
     http: HttpSettings | None = None
     tls: TlsSettings | None = None
     dns: DnsSettings | None = None
+    # Where it is checked from: "hub" and agent ids (existence is checked when stored).
+    locations: list[str] = Field(default_factory=lambda: ["hub"], min_length=1, max_length=MAX_LOCATIONS)
+    location_rule: Literal["any", "all", "majority"] = "any"
+
+    @field_validator("locations")
+    @classmethod
+    def _locations(cls, value: list[str]) -> list[str]:
+        seen: list[str] = []
+        for index, location in enumerate(value):
+            if not _LOCATION.match(location):
+                raise validation_error(f'locations[{index}]: "hub" or an agent id', f"locations[{index}]")
+            if location in seen:
+                raise validation_error(f"locations[{index}]: {location} is listed twice", f"locations[{index}]")
+            seen.append(location)
+        return seen
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointWrite:
@@ -160,6 +182,12 @@ class EndpointWrite(WriteModel):
         for section in SECTIONS:
             if getattr(self, section) is not None and section != self.type:
                 raise validation_error(f"{section}: only an endpoint of type {section!r} has these settings", section)
+        if self.type not in AGENT_TYPES and self.locations != ["hub"]:
+            index = next(i for i, place in enumerate(self.locations) if place != "hub")
+            field = f"locations[{index}]"
+            raise validation_error(
+                f"{field}: agents check {', '.join(AGENT_TYPES)} endpoints; this one is {self.type}", field
+            )
         if self.type in SECTIONS and getattr(self, self.type) is None:
             setattr(self, self.type, SECTIONS[self.type]())
         # A check must end before the next one is due.
@@ -197,6 +225,13 @@ class EndpointOut(ApiModel):
     next_check_at: str | None
     created_at: str | None
     updated_at: str | None
+    source: str = "manual"
+    container_id: str | None = None
+    active: bool = True
+    locations: list[str] = Field(default_factory=lambda: ["hub"])
+    location_rule: str = "any"
+    # Details only: each location's own status (its thresholds applied to its own results).
+    location_status: list[LocationStatusOut] | None = None
 
     @classmethod
     def of(cls, row: EndpointRecord, shown_target: str, shown_settings: dict[str, Any]) -> EndpointOut:
@@ -227,7 +262,38 @@ class EndpointOut(ApiModel):
             next_check_at=rfc3339(row.next_check_at),
             created_at=rfc3339(row.created_at),
             updated_at=rfc3339(row.updated_at),
+            source=row.source,
+            container_id=row.container_id,
+            active=row.active,
+            locations=row.location_list,
+            location_rule=row.location_rule,
             **sections,
+        )
+
+
+class LocationStatusOut(ApiModel):
+    location: str
+    status: str
+    consecutive_failures: int
+    consecutive_successes: int
+    last_check_at: str | None
+    last_result: str | None
+    last_response_ms: float | None
+    last_http_status: int | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: LocationRecord) -> LocationStatusOut:
+        return cls(
+            location=row.location,
+            status=row.status,
+            consecutive_failures=row.consecutive_failures,
+            consecutive_successes=row.consecutive_successes,
+            last_check_at=rfc3339(row.last_check_at),
+            last_result=row.last_result,
+            last_response_ms=row.last_response_ms,
+            last_http_status=row.last_http_status,
+            last_error=row.last_error,
         )
 
 
@@ -238,10 +304,12 @@ class CheckOut(ApiModel):
     response_ms: float | None
     http_status: int | None
     error: str | None
+    location: str | None = None
 
     @classmethod
     def of(cls, row: ResultRecord) -> CheckOut:
         return cls(
+            location=row.location,
             id=row.id,
             at=rfc3339(row.at),
             status=row.status,
@@ -285,3 +353,6 @@ class ResponseTimesOut(ApiModel):
 def recent_points(recent: str) -> list[list[Any]]:
     points: list[list[Any]] = json.loads(recent or "[]")
     return points
+
+
+EndpointOut.model_rebuild()

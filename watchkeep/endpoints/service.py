@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from watchkeep.agents import repository as agents_repo
 from watchkeep.certificates import service as certificates
 from watchkeep.core.clock import rfc3339
-from watchkeep.core.errors import not_found, validation_error
+from watchkeep.core.errors import conflict, not_found, validation_error
 from watchkeep.core.events import EndpointAlert, EndpointCheckResult, EndpointDeleted, EndpointRecovery, Event
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
@@ -21,9 +22,15 @@ from watchkeep.core.ids import new_id
 from watchkeep.endpoints import repository as repo
 from watchkeep.endpoints import sealing
 from watchkeep.endpoints.checks import CheckSpec, Outcome
-from watchkeep.endpoints.records import EndpointRecord, ResultRecord
-from watchkeep.endpoints.schemas import EndpointOut, EndpointWrite, ResponsePointOut, ResponseTimesOut
-from watchkeep.endpoints.status import Counters, advance
+from watchkeep.endpoints.records import EndpointRecord, LocationRecord, ResultRecord
+from watchkeep.endpoints.schemas import (
+    EndpointOut,
+    EndpointWrite,
+    LocationStatusOut,
+    ResponsePointOut,
+    ResponseTimesOut,
+)
+from watchkeep.endpoints.status import Counters, advance, by_rule
 from watchkeep.endpoints.uptime import HOUR_MS, DayUptime, daily_uptime, first_day_ms
 
 RECENT_POINTS = 30  # results kept on the endpoint's row for its sparkline
@@ -71,6 +78,24 @@ class EndpointService:
     async def get(self, endpoint_id: str) -> EndpointRecord:
         async with self.hub.store.read() as conn:
             return await self._load(conn, endpoint_id)
+
+    async def details(self, endpoint_id: str) -> EndpointOut:
+        """The endpoint with each location's status: an endpoint checked from one place
+        only has that place's status, which is its own."""
+        async with self.hub.store.read() as conn:
+            row = await self._load(conn, endpoint_id)
+            stored = {r.location: r for r in await repo.location_rows(conn, endpoint_id)}
+        out = self.out(row)
+        places = row.location_list
+        out.location_status = [
+            LocationStatusOut.of(stored.get(place) or _own_location(row, place, single=len(places) == 1))
+            for place in places
+        ]
+        return out
+
+    async def of_container(self, container_id: str) -> list[EndpointRecord]:
+        async with self.hub.store.read() as conn:
+            return await repo.of_container(conn, container_id)
 
     async def checks(self, endpoint_id: str, limit: int, status: str | None = None) -> list[ResultRecord]:
         async with self.hub.store.read() as conn:
@@ -122,6 +147,7 @@ class EndpointService:
 
     async def create(self, body: EndpointWrite) -> EndpointRecord:
         now = self.hub.clock.now_ms()
+        hub_checks = "hub" in body.locations
         target, settings = sealing.merged(body.type, body.target, body.settings(), None, None)
         row = {
             "id": new_id("ep"),
@@ -139,12 +165,16 @@ class EndpointService:
             "consecutive_successes": 0,
             "status_since": now,
             "recent": "[]",
-            "next_check_at": self._first_check_at(now, body.interval_seconds),
+            "next_check_at": self._first_check_at(now, body.interval_seconds) if hub_checks else None,
             "created_at": now,
             "updated_at": now,
+            "source": "manual",
+            "locations": json.dumps(body.locations),
+            "location_rule": body.location_rule,
         }
 
         async def unit(conn: AsyncConnection) -> EndpointRecord:
+            await _check_locations(conn, body.locations)
             created = await repo.insert_endpoint(conn, row)
             await _follow_certificate(conn, created, body.settings(), now)
             return created
@@ -161,6 +191,12 @@ class EndpointService:
 
         async def unit(conn: AsyncConnection) -> EndpointRecord:
             current = await self._load(conn, endpoint_id, lock=True)
+            if current.source == "discovered":
+                raise conflict(
+                    "a discovered endpoint follows its container's labels; change the labels (pause and resume work)",
+                    "source",
+                )
+            await _check_locations(conn, body.locations)
             same_type = current.type == body.type
             previous = sealing.opened(current.config, self.hub.secrets) if same_type else None
             target, settings = sealing.merged(
@@ -176,9 +212,17 @@ class EndpointService:
                 "recovery_threshold": body.recovery_threshold,
                 "config": sealing.sealed(settings, self.hub.secrets),
                 "updated_at": now,
+                "locations": json.dumps(body.locations),
+                "location_rule": body.location_rule,
             }
-            if body.interval_seconds != current.interval_seconds and not current.paused:
+            hub_checks = "hub" in body.locations
+            if not hub_checks:
+                values["next_check_at"] = None
+            elif current.schedulable and (
+                body.interval_seconds != current.interval_seconds or not current.checked_by_hub
+            ):
                 values["next_check_at"] = self._first_check_at(now, min(body.interval_seconds, 5))
+            await repo.drop_locations_except(conn, endpoint_id, body.locations)
             updated = await repo.update_endpoint(conn, endpoint_id, values)
             assert updated is not None
             await _follow_certificate(conn, updated, settings, now)
@@ -225,7 +269,7 @@ class EndpointService:
                 return current
             values = {
                 "paused": False,
-                "next_check_at": now,
+                "next_check_at": now if current.checked_by_hub and current.active and not current.suspended else None,
                 "consecutive_failures": 0,
                 "consecutive_successes": 0,
                 "updated_at": now,
@@ -236,7 +280,7 @@ class EndpointService:
 
         return await self.hub.store.write(unit)
 
-    async def record(self, endpoint_id: str, outcome: Outcome, at_ms: int) -> list[Event]:
+    async def record(self, endpoint_id: str, outcome: Outcome, at_ms: int, location: str = "hub") -> list[Event]:
         """Store one result: the endpoint's counters and status, the raw result, its hour's
         rollup and, when the status changed, endpoint.alert or endpoint.recovery, all in one
         unit; then publish them with the live endpoint.check_result. A result for an endpoint
@@ -246,10 +290,10 @@ class EndpointService:
             current = await repo.endpoint_by_id(conn, endpoint_id, lock=True)
             if current is None:
                 return []
-            if current.paused:
+            if not current.schedulable or location not in current.location_list:
                 await repo.update_endpoint(conn, endpoint_id, {"lease_until": None})
                 return []
-            return await _apply(conn, current, outcome, at_ms)
+            return await _apply(conn, current, outcome, at_ms, location)
 
         events = await self.hub.store.write(unit)
         if events:
@@ -277,11 +321,74 @@ async def _follow_certificate(
         await certificates.untrack_endpoint(conn, endpoint.id, now_ms=now)
 
 
-async def _apply(conn: AsyncConnection, current: EndpointRecord, outcome: Outcome, at_ms: int) -> list[Event]:
-    before = Counters(current.status, current.consecutive_failures, current.consecutive_successes)
-    after = advance(
-        before, outcome.up, failure_threshold=current.failure_threshold, recovery_threshold=current.recovery_threshold
+async def _check_locations(conn: AsyncConnection, locations: list[str]) -> None:
+    """Every location is the hub or a registered agent (else a 400 naming it)."""
+    for index, location in enumerate(locations):
+        if location != "hub" and await agents_repo.get(conn, location) is None:
+            raise validation_error(f"locations[{index}]: no agent {location}", f"locations[{index}]")
+
+
+def _own_location(row: EndpointRecord, location: str, *, single: bool) -> LocationRecord:
+    """A location with no stored row: the endpoint's own state when it is the only one."""
+    if not single:
+        return LocationRecord(location=location, endpoint_id=row.id, status="unknown", consecutive_failures=0,
+                              consecutive_successes=0, last_check_at=None, last_result=None, last_response_ms=None,
+                              last_http_status=None, last_error=None)  # fmt: skip
+    return LocationRecord(
+        endpoint_id=row.id,
+        location=location,
+        status=row.shown_status,
+        consecutive_failures=row.consecutive_failures,
+        consecutive_successes=row.consecutive_successes,
+        last_check_at=row.last_check_at,
+        last_result=row.last_result,
+        last_response_ms=row.last_response_ms,
+        last_http_status=row.last_http_status,
+        last_error=row.last_error,
     )
+
+
+async def _after(
+    conn: AsyncConnection, current: EndpointRecord, outcome: Outcome, at_ms: int, location: str
+) -> tuple[Counters, Counters]:
+    """The endpoint's counters before and after a result. Checked from one place, the
+    endpoint's own counters take the result; from several, the location's own counters do and
+    the endpoint's status follows its rule over the locations' statuses."""
+    before = Counters(current.status, current.consecutive_failures, current.consecutive_successes)
+    thresholds = {"failure_threshold": current.failure_threshold, "recovery_threshold": current.recovery_threshold}
+    places = current.location_list
+    if len(places) <= 1:
+        return before, advance(before, outcome.up, **thresholds)
+    stored = {row.location: row for row in await repo.location_rows(conn, current.id)}
+    mine = stored.get(location)
+    counters = Counters("unknown", 0, 0) if mine is None else Counters(
+        mine.status, mine.consecutive_failures, mine.consecutive_successes
+    )  # fmt: skip
+    moved = advance(counters, outcome.up, **thresholds)
+    await repo.put_location(
+        conn,
+        {
+            "endpoint_id": current.id,
+            "location": location,
+            "status": moved.status,
+            "consecutive_failures": moved.failures,
+            "consecutive_successes": moved.successes,
+            "last_check_at": at_ms,
+            "last_result": "up" if outcome.up else "down",
+            "last_response_ms": outcome.response_ms,
+            "last_http_status": outcome.http_status,
+            "last_error": outcome.error,
+        },
+    )
+    statuses = [moved.status if place == location else (stored[place].status if place in stored else "unknown")
+                for place in places]  # fmt: skip
+    return before, Counters(by_rule(statuses, current.location_rule), moved.failures, moved.successes)
+
+
+async def _apply(
+    conn: AsyncConnection, current: EndpointRecord, outcome: Outcome, at_ms: int, location: str = "hub"
+) -> list[Event]:
+    before, after = await _after(conn, current, outcome, at_ms, location)
     result = "up" if outcome.up else "down"
     recent = json.loads(current.recent or "[]")
     recent.append([at_ms, outcome.response_ms, 1 if outcome.up else 0])
@@ -332,6 +439,7 @@ async def _apply(conn: AsyncConnection, current: EndpointRecord, outcome: Outcom
             "response_ms": outcome.response_ms,
             "http_status": outcome.http_status,
             "error": outcome.error,
+            "location": location,
         },
     )
     await repo.add_to_rollup(conn, current.id, at_ms, outcome.up, outcome.response_ms)

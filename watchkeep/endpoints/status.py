@@ -28,3 +28,21 @@ def advance(current: Counters, up: bool, *, failure_threshold: int, recovery_thr
     failures = current.failures + 1
     status = "down" if failures >= failure_threshold else current.status
     return Counters(status, failures, 0)
+
+
+RULES = ("any", "all", "majority")
+
+
+def by_rule(statuses: list[str], rule: str) -> str:
+    """An endpoint's status from its locations' statuses: down when any / all / more than half
+    of its locations are down; else up when some location is up; else unknown."""
+    down = statuses.count("down")
+    if rule == "all":
+        is_down = bool(statuses) and down == len(statuses)
+    elif rule == "majority":
+        is_down = down * 2 > len(statuses)
+    else:
+        is_down = down > 0
+    if is_down:
+        return "down"
+    return "up" if "up" in statuses else "unknown"

@@ -1,7 +1,7 @@
 """Endpoint monitors, their raw check results and hourly rollups. Times are epoch
 milliseconds (UTC)."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, false, true
 
 from watchkeep.core.db.metadata import RowId, metadata
 
@@ -39,7 +39,36 @@ endpoints = Table(
     Column("lease_until", BigInteger),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # manual (the API made it) | discovered (a container's labels declare it)
+    Column("source", String(16), nullable=False, server_default="manual"),
+    # A discovered endpoint's container (its public id) and declaration key ("" or the index)
+    Column("container_id", String(40)),
+    Column("discovery_key", String(8)),
+    # False once its container was removed: no checks, history kept, shown inactive
+    Column("active", Boolean, nullable=False, server_default=true()),
+    # True while its container is not running: no checks, shown unknown (no alert)
+    Column("suspended", Boolean, nullable=False, server_default=false()),
+    # Where it is checked from: a JSON list of "hub" and agent ids; the status follows the rule
+    Column("locations", Text, nullable=False, server_default='["hub"]'),
+    Column("location_rule", String(10), nullable=False, server_default="any"),
     Index("ix_endpoints_next_check_at", "next_check_at"),
+    Index("ix_endpoints_container_id", "container_id"),
+)
+
+# Each location's own counters and status, for endpoints checked from more than one place.
+endpoint_locations = Table(
+    "endpoint_locations",
+    metadata,
+    Column("endpoint_id", String(40), ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True),
+    Column("location", String(40), primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("consecutive_successes", Integer, nullable=False),
+    Column("last_check_at", BigInteger),
+    Column("last_result", String(10)),
+    Column("last_response_ms", Float),
+    Column("last_http_status", Integer),
+    Column("last_error", Text),
 )
 
 endpoint_results = Table(
@@ -52,6 +81,8 @@ endpoint_results = Table(
     Column("response_ms", Float),
     Column("http_status", Integer),
     Column("error", Text),
+    # "hub" or the agent that checked; NULL for results stored before locations existed
+    Column("location", String(40)),
     Index("ix_endpoint_results_endpoint_id_at", "endpoint_id", "at"),
     Index("ix_endpoint_results_at", "at"),
 )

@@ -88,6 +88,17 @@ class CertCheckResult(_Wire):
     error: Message | None = None
 
 
+class EndpointResult(_Wire):
+    """The result of an endpoint check the hub gave the agent (`AgentConfig.endpointChecks`)."""
+
+    endpoint_id: Name
+    status: Literal["up", "down"]
+    response_ms: NonNegative | None = None
+    http_status: Annotated[int, Meta(ge=0, le=999)] | None = None
+    error: Message | None = None
+    checked_at: DateTime | None = None
+
+
 class PortMapping(_Wire):
     private_port: Port
     type: Name
@@ -152,6 +163,9 @@ class DiskUsage(_Wire):
 LogStream = Literal["stdout", "stderr"]
 # Bounds on the log lines a payload carries, so one payload stays a few MB at most.
 MAX_LOG_BATCHES = 20
+# An agent checks at most this many endpoints; a payload carries at most this many results.
+MAX_ENDPOINT_CHECKS = 200
+MAX_ENDPOINT_RESULTS = 1000
 MAX_LOG_LINES = 1000
 MAX_LOG_LINE = 16 * 1024
 
@@ -205,6 +219,9 @@ class IngestPayload(_Wire):
     service_health_checks: list[ServiceHealthCheck] = field(default_factory=list)
     tcp_check_results: list[TcpCheckResult] = field(default_factory=list)
     cert_check_results: list[CertCheckResult] = field(default_factory=list)
+    endpoint_results: Annotated[list[EndpointResult], Meta(max_length=MAX_ENDPOINT_RESULTS)] = field(
+        default_factory=list
+    )
     containers: list[Container] = field(default_factory=list)
     top_processes: TopProcesses | None = None
     # Extensions our agent sends; other agents leave them out.
@@ -258,6 +275,37 @@ class LogRequest(_Wire, omit_defaults=False):
     follow_until: str | None = None
 
 
+class EndpointHttp(_Wire, omit_defaults=False):
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    expected_status: str = "2xx"
+    body_contains: str | None = None
+    json_path: list[str] = field(default_factory=list)
+    max_response_ms: int | None = None
+    max_redirects: int = 5
+    verify_tls: bool = True
+    ip_family: str = "any"
+
+
+class EndpointTls(_Wire, omit_defaults=False):
+    verify: bool = True
+    server_name: str | None = None
+
+
+class EndpointCheck(_Wire, omit_defaults=False):
+    """An endpoint the hub asks the agent to check every `intervalSeconds`, near the service;
+    each result goes back in `endpointResults`."""
+
+    id: str
+    type: Literal["http", "tcp", "tls"]
+    target: str
+    interval_seconds: int
+    timeout_seconds: float
+    http: EndpointHttp | None = None
+    tls: EndpointTls | None = None
+
+
 class AgentConfig(Struct, rename="camel"):
     """`GET /api/agent/config`: what the hub wants the agent to collect and check."""
 
@@ -267,6 +315,7 @@ class AgentConfig(Struct, rename="camel"):
     services: list[ServiceConfig] = field(default_factory=list)
     metrics_config: MetricsConfig = field(default_factory=MetricsConfig)
     log_requests: list[LogRequest] = field(default_factory=list)
+    endpoint_checks: list[EndpointCheck] = field(default_factory=list)
 
 
 class PayloadError(Exception):

@@ -218,7 +218,9 @@ async def edit_endpoint(endpoint_id: str, request: Request, user: EditorChange, 
     form = await form_data(request)
     endpoint = await _endpoint(hub, endpoint_id)
     try:
-        await EndpointService(hub).replace(endpoint_id, validated(EndpointWrite, _fields(form)))
+        # The form has no locations yet: an edit keeps the endpoint's.
+        fields = {"locations": endpoint.locations, "locationRule": endpoint.location_rule, **_fields(form)}
+        await EndpointService(hub).replace(endpoint_id, validated(EndpointWrite, fields))
     except FormInvalid as exc:
         return _form(request, 400, endpoint, _posted_values(form), exc.errors)
     except WatchkeepError as exc:

@@ -6,6 +6,7 @@ from watchkeep.agents.batch import AgentFacts, CheckResult, SampleBatch
 from watchkeep.agents.ingest.times import parse_ms, parsed_ms
 from watchkeep.containers.logstore import ReceivedLine, ReceivedLogs
 from watchkeep.containers.model import ContainerInfo
+from watchkeep.endpoints.records import AgentResult
 from watchkeep.protocol.ingest import ContainerLogs, IngestPayload, PayloadError
 from watchkeep.resources.model import ContainerSample, DiskSample, HostSample, ProcessSnapshot
 
@@ -179,6 +180,19 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
                 days_until_expiry=x.days_until_expiry,
                 issuer=x.issuer,
                 subject=x.subject,
+            )
+        )
+    for index, r in enumerate(payload.endpoint_results):
+        checked = at_ms if r.checked_at is None else parse_ms(r.checked_at, f"endpointResults[{index}].checkedAt")
+        batch.endpoint_results.append(
+            AgentResult(
+                endpoint_id=r.endpoint_id,
+                up=r.status == "up",
+                # A result is never stored in the payload's future.
+                at_ms=min(checked, at_ms),
+                response_ms=r.response_ms,
+                http_status=r.http_status,
+                error=r.error,
             )
         )
     if payload.top_processes is not None:

@@ -21,6 +21,7 @@ from watchkeep.core.errors import unauthorized
 from watchkeep.core.events import AgentOnline, Event, ResourceSnapshot
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
+from watchkeep.endpoints import agentchecks as agent_endpoints
 from watchkeep.resources import service as resources
 from watchkeep.resources import thresholds
 
@@ -176,6 +177,8 @@ class IngestService:
                 memory.checks = checks
                 if not replay:
                     events.extend(await certificates.record_agent_results(conn, agent_id, _cert_results(batch), now))
+            if batch.endpoint_results and not replay:
+                events.extend(await agent_endpoints.record(conn, agent_id, batch.endpoint_results))
             host = recorded.host
             if host is not None and not replay:
                 events.append(

@@ -9,7 +9,7 @@ import pytest
 
 from tests.endpoints.conftest import Endpoints
 from tests.endpoints.servers import certificate_files, closed_port, dns_server, tls_server
-from watchkeep.endpoints.checks.icmp import NOT_ALLOWED
+from watchkeep.probes.icmp import NOT_ALLOWED
 
 RECORDS = {
     ("web.test", "A"): ["10.1.2.3", "10.1.2.4"],

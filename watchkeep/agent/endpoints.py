@@ -1,5 +1,5 @@
 """Endpoint checks the hub hands the agent (`endpointChecks` in its config): run near the
-service with the hub's own check code (watchkeep.endpoints.checks), each on its interval, and
+service with the hub's own check code (watchkeep.probes), each on its interval, and
 sent back as `endpointResults` in the next payload. A check is due at a sample when its
 interval has passed since it last ran, so an interval shorter than the push interval runs
 once per push."""
@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from watchkeep.endpoints.checks import CheckContext, CheckSpec, run_check
+from watchkeep.probes import CheckContext, CheckSpec, run_check
 from watchkeep.protocol.ingest import EndpointCheck, EndpointResult
 
 # A check a little early still counts as due: samples are not exactly an interval apart.

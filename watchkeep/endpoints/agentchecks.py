@@ -14,10 +14,10 @@ from watchkeep.core.crypto import SecretBox
 from watchkeep.core.events import Event
 from watchkeep.endpoints import repository as repo
 from watchkeep.endpoints import sealing
-from watchkeep.endpoints.checks import Outcome
 from watchkeep.endpoints.records import AgentResult, EndpointRecord
 from watchkeep.endpoints.schemas import AGENT_TYPES
 from watchkeep.endpoints.service import _apply
+from watchkeep.probes import Outcome
 from watchkeep.protocol.ingest import MAX_ENDPOINT_CHECKS, EndpointCheck, EndpointHttp, EndpointTls
 
 

@@ -12,11 +12,11 @@ from pydantic.alias_generators import to_camel
 from watchkeep.core.clock import rfc3339
 from watchkeep.core.errors import validation_error
 from watchkeep.core.schemas import ApiModel, WriteModel
-from watchkeep.endpoints.checks.dns import split_nameserver
-from watchkeep.endpoints.expectations import parse_condition, parse_expected_status
 from watchkeep.endpoints.records import EndpointRecord, LocationRecord, ResultRecord
 from watchkeep.endpoints.targets import check_target, is_host
 from watchkeep.endpoints.uptime import DayUptime
+from watchkeep.probes.dns import split_nameserver
+from watchkeep.probes.expectations import parse_condition, parse_expected_status
 
 MAX_LOCATIONS = 10
 AGENT_TYPES = ("http", "tcp", "tls")  # the types an agent checks (protocol EndpointCheck)

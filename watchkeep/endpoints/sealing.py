@@ -10,7 +10,7 @@ from typing import Any
 from watchkeep.core.crypto import SecretBox
 from watchkeep.core.errors import validation_error
 from watchkeep.core.masking import kept, looks_masked, mask_secret, mask_url_credentials
-from watchkeep.endpoints.headers import is_secret_header
+from watchkeep.probes.headers import is_secret_header
 
 
 def _map_secret_headers(settings: dict[str, Any], change: Any) -> dict[str, Any]:

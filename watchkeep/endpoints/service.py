@@ -21,7 +21,6 @@ from watchkeep.core.hub import Hub
 from watchkeep.core.ids import new_id
 from watchkeep.endpoints import repository as repo
 from watchkeep.endpoints import sealing
-from watchkeep.endpoints.checks import CheckSpec, Outcome
 from watchkeep.endpoints.records import EndpointRecord, LocationRecord, ResultRecord
 from watchkeep.endpoints.schemas import (
     EndpointOut,
@@ -32,6 +31,7 @@ from watchkeep.endpoints.schemas import (
 )
 from watchkeep.endpoints.status import Counters, advance, by_rule
 from watchkeep.endpoints.uptime import HOUR_MS, DayUptime, daily_uptime, first_day_ms
+from watchkeep.probes import CheckSpec, Outcome
 
 RECENT_POINTS = 30  # results kept on the endpoint's row for its sparkline
 FIRST_CHECK_SPREAD_S = 30  # a new endpoint's first check falls at random within this (or its interval)

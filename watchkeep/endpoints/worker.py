@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.core.hub import Hub
 from watchkeep.endpoints import repository as repo
-from watchkeep.endpoints.checks import CheckContext, run_check
 from watchkeep.endpoints.records import EndpointRecord
 from watchkeep.endpoints.service import EndpointService
+from watchkeep.probes import CheckContext, run_check
 
 log = logging.getLogger("watchkeep.endpoints")
 

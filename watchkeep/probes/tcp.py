@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 
-from watchkeep.endpoints.checks.base import CheckContext, CheckSpec, Outcome, elapsed_ms, split_host_port
+from watchkeep.probes.base import CheckContext, CheckSpec, Outcome, elapsed_ms, split_host_port
 
 
 async def check(spec: CheckSpec, context: CheckContext) -> Outcome:

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx2
 
-from watchkeep.endpoints.checks.base import CheckContext, CheckSpec, Outcome, elapsed_ms
-from watchkeep.endpoints.expectations import parse_condition, parse_expected_status, status_matches
-from watchkeep.endpoints.headers import is_secret_header
+from watchkeep.probes.base import CheckContext, CheckSpec, Outcome, elapsed_ms
+from watchkeep.probes.expectations import parse_condition, parse_expected_status, status_matches
+from watchkeep.probes.headers import is_secret_header
 
 BODY_LIMIT = 1_048_576  # bytes of a body read for its conditions
 _REDIRECTS = (301, 302, 303, 307, 308)

@@ -9,7 +9,7 @@ import contextlib
 import ssl
 import time
 
-from watchkeep.endpoints.checks.base import CheckContext, CheckSpec, Outcome, elapsed_ms, split_host_port
+from watchkeep.probes.base import CheckContext, CheckSpec, Outcome, elapsed_ms, split_host_port
 
 
 def _context(verify: bool) -> ssl.SSLContext:

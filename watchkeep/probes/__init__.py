@@ -1,4 +1,7 @@
-"""One module per check type, each exposing `async def check(spec, context) -> Outcome`.
+"""Probes: checks of a service from wherever they run. The hub's endpoint scheduler
+(watchkeep/endpoints) and the agent (checks assigned to it) both run them, so a check gives
+the same result from either place; like protocol/, this package imports nothing else of
+watchkeep. One module per check type, each exposing `async def check(spec, context) -> Outcome`.
 
 A check never raises for a failure of the thing it checks: a refused connection, a timeout,
 a wrong status or a bad certificate are a `down` outcome with the reason in `error`."""
@@ -9,7 +12,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Protocol, cast
 
-from watchkeep.endpoints.checks.base import CheckContext, CheckSpec, Outcome
+from watchkeep.probes.base import CheckContext, CheckSpec, Outcome
 
 __all__ = ["CHECK_TYPES", "CheckContext", "CheckSpec", "Outcome", "run_check"]
 
@@ -21,7 +24,7 @@ class _CheckModule(Protocol):
 
 
 def _module(kind: str) -> _CheckModule:
-    return cast(_CheckModule, importlib.import_module(f"watchkeep.endpoints.checks.{kind}"))
+    return cast(_CheckModule, importlib.import_module(f"watchkeep.probes.{kind}"))
 
 
 async def run_check(spec: CheckSpec, context: CheckContext) -> Outcome:

@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 
-from watchkeep.endpoints.checks.base import CheckContext, CheckSpec, Outcome, elapsed_ms
+from watchkeep.probes.base import CheckContext, CheckSpec, Outcome, elapsed_ms
 
 NOT_ALLOWED = (
     "unprivileged ICMP is not allowed here: add the hub's group to net.ipv4.ping_group_range "

@@ -12,7 +12,7 @@ import dns.exception
 import dns.rdatatype
 import dns.resolver
 
-from watchkeep.endpoints.checks.base import CheckContext, CheckSpec, Outcome, elapsed_ms
+from watchkeep.probes.base import CheckContext, CheckSpec, Outcome, elapsed_ms
 
 
 def split_nameserver(text: str) -> tuple[str, int]:

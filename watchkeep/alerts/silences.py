@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -87,37 +88,43 @@ class SilenceService:
         await AlertService(self.hub).evaluate()
 
 
+def window_values(body: WindowIn) -> dict[str, Any]:
+    """The stored fields of a window, checked as the API checks them."""
+    check_timezone(body.timezone)
+    starts = to_ms(body.starts_at) if body.starts_at is not None else None
+    ends = to_ms(body.ends_at) if body.ends_at is not None else None
+    if body.cron is not None:
+        check_cron(body.cron)
+        if body.duration_seconds is None:
+            raise validation_error("a recurring window needs durationSeconds", "durationSeconds")
+    elif starts is None or ends is None:
+        raise validation_error("a one-off window needs startsAt and endsAt (or give cron)", "startsAt")
+    if starts is not None and ends is not None and ends <= starts:
+        raise validation_error("endsAt must be after startsAt", "endsAt")
+    return {
+        "name": body.name,
+        "matchers": json.dumps(body.matchers.stored()),
+        "starts_at": starts,
+        "ends_at": ends,
+        "cron": body.cron,
+        "duration_seconds": body.duration_seconds,
+        "timezone": body.timezone,
+        "comment": body.comment,
+    }
+
+
+def new_window(body: WindowIn, username: str, now: int) -> dict[str, Any]:
+    return {**window_values(body), "id": new_id("mnt"), "created_by": username, "created_at": now}
+
+
 class MaintenanceService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.store = hub.store
 
     async def create(self, body: WindowIn, username: str) -> RowMapping:
-        check_timezone(body.timezone)
-        starts = to_ms(body.starts_at) if body.starts_at is not None else None
-        ends = to_ms(body.ends_at) if body.ends_at is not None else None
-        if body.cron is not None:
-            check_cron(body.cron)
-            if body.duration_seconds is None:
-                raise validation_error("a recurring window needs durationSeconds", "durationSeconds")
-        elif starts is None or ends is None:
-            raise validation_error("a one-off window needs startsAt and endsAt (or give cron)", "startsAt")
-        if starts is not None and ends is not None and ends <= starts:
-            raise validation_error("endsAt must be after startsAt", "endsAt")
-        window_id = new_id("mnt")
-        row = {
-            "id": window_id,
-            "name": body.name,
-            "matchers": json.dumps(body.matchers.stored()),
-            "starts_at": starts,
-            "ends_at": ends,
-            "cron": body.cron,
-            "duration_seconds": body.duration_seconds,
-            "timezone": body.timezone,
-            "created_by": username,
-            "comment": body.comment,
-            "created_at": self.hub.clock.now_ms(),
-        }
+        row = new_window(body, username, self.hub.clock.now_ms())
+        window_id = row["id"]
 
         async def unit(conn: AsyncConnection) -> None:
             await repo.insert_window(conn, row)

@@ -247,7 +247,7 @@ def export_command(
     try:
         exported = _run(settings, export)
     except ConfigFileError as exc:
-        Console(stderr=True).print(f"[red]{exc}[/red]", highlight=False)
+        Console(stderr=True).print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if output is None:
         typer.echo(exported.text, nl=False)
@@ -282,15 +282,15 @@ def import_command(
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        console.print(f"[red]{path}: {exc}[/red]", highlight=False)
+        console.print(f"[red]{path}: {exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     try:
         done = _run(settings, lambda hub: import_file(hub, text, os.environ, prune=prune, dry_run=dry_run))
     except ConfigFileError as exc:
-        console.print(f"[red]{path}: {exc}[/red]", highlight=False)
+        console.print(f"[red]{path}: {exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     for change in done:
-        console.print(change.line(), highlight=False, markup=False)
+        console.print(change.line(), highlight=False, markup=False, soft_wrap=True)
     if not done:
         console.print("No changes.")
     elif dry_run:

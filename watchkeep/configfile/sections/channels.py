@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from watchkeep.configfile.document import dotted
+from watchkeep.configfile.errors import located
 from watchkeep.configfile.section import Item, Secret, Section, Stored
 from watchkeep.configfile.sections.secrets import secrets_in
 from watchkeep.core.errors import validation_error
@@ -59,9 +62,10 @@ class ChannelsSection(Section):
         for index, rule in enumerate(raw_rules):
             try:
                 rules.append(RuleIn.model_validate(rule).model_dump(by_alias=True, mode="json"))
-            except Exception as exc:
-                exc.add_note(f"rules[{index}]")
-                raise
+            except ValidationError as exc:
+                where, message = located(exc)
+                field = dotted(("rules", index, *where))
+                raise validation_error(f"{field}: {message}", field) from None
         return {
             "name": body.name,
             "type": body.type,

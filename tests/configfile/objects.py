@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from watchkeep.alerts.schemas import WindowIn
-from watchkeep.alerts.silences import MaintenanceService
+from watchkeep.agents.schemas import AgentCreate
+from watchkeep.agents.service import AgentService
+from watchkeep.alerts.schemas import SilenceIn, WindowIn
+from watchkeep.alerts.silences import MaintenanceService, SilenceService
+from watchkeep.certificates.schemas import CertificateWrite
+from watchkeep.certificates.service import CertificateService
 from watchkeep.core.hub import Hub
+from watchkeep.endpoints.schemas import EndpointWrite
+from watchkeep.endpoints.service import EndpointService
 from watchkeep.heartbeats.schemas import HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.notify.schemas import ChannelIn, RuleIn
@@ -53,3 +59,27 @@ async def make_objects(hub: Hub) -> None:
     await WebhookService(hub).create(
         WebhookIn(name="ci", url="http://127.0.0.1:9/events", secret=WEBHOOK_SECRET, event_types=["alert.fired"])
     )
+    await SilenceService(hub).create(
+        SilenceIn.model_validate(
+            {"matchers": {"source": "endpoint"}, "endsAt": "2030-01-02T00:00:00Z", "comment": "vendor outage"}
+        ),
+        "alice",
+    )
+    endpoints = EndpointService(hub)
+    await endpoints.create(
+        EndpointWrite.model_validate(
+            {
+                "name": "api",
+                "type": "http",
+                "target": "http://127.0.0.1:9/health",
+                "http": {"headers": {"Authorization": HEADER_TOKEN, "Accept": "application/json"}},
+            }
+        )
+    )
+    await endpoints.create(EndpointWrite(name="db port", type="tcp", target="127.0.0.1:5432"))
+    await CertificateService(hub).create(CertificateWrite(host="example.org", thresholds_days=[14, 7]).to_row())
+
+
+async def make_agent(hub: Hub, name: str = "web-1") -> str:
+    """An agent as `POST /api/v1/agents` makes it; its id."""
+    return str((await AgentService(hub).create(AgentCreate(name=name))).row["id"])

@@ -61,11 +61,12 @@ def test_export_and_import_move_the_configuration_to_a_new_hub(
         "WATCHKEEP_CHANNEL_PAGER_TOKEN": GOTIFY_TOKEN,
         "WATCHKEEP_CHANNEL_HOOK_HEADERS_AUTHORIZATION": "Bearer x",
         "WATCHKEEP_WEBHOOK_CI_SECRET": "whsec_0123456789abcdef",
+        "WATCHKEEP_ENDPOINT_API_HEADERS_AUTHORIZATION": "Bearer y",
     }
     code, output, _ = _run("import", str(exported), "--dry-run", *target, env=secrets)
     assert code == 0 and "+ create heartbeats 'billing'" in output and "nothing written" in output
     code, output, _ = _run("import", str(exported), *target, env=secrets)
-    assert code == 0 and "Applied 7 change(s)." in output
+    assert code == 0 and "Applied 11 change(s)." in output
     code, output, _ = _run("import", str(exported), "--dry-run", "--prune", *target, env=secrets)
     assert code == 0 and output.strip() == "No changes."
 

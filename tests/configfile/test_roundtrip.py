@@ -7,7 +7,10 @@ from tests.configfile.objects import GOTIFY_TOKEN, HEADER_TOKEN, WEBHOOK_SECRET,
 from watchkeep.configfile.service import export, import_file
 from watchkeep.core.hub import Hub
 
-EMPTY = "version: 1\nheartbeats: []\nchannels: []\nmaintenanceWindows: []\nwebhooks: []\n"
+EMPTY = (
+    "version: 1\nheartbeats: []\nchannels: []\nsilences: []\nmaintenanceWindows: []\nwebhooks: []\nagents: []\n"
+    "endpoints: []\ncertificates: []\n"
+)
 
 
 async def test_an_empty_hub_exports_every_section_empty(hub: Hub) -> None:
@@ -23,7 +26,7 @@ async def test_export_then_import_into_an_emptied_hub_exports_the_same_bytes(hub
 
     removed = await import_file(hub, EMPTY, {}, prune=True)
     assert {change.action for change in removed} == {"delete"}
-    assert len(removed) == 7
+    assert len(removed) == 11
     assert (await export(hub)).text == EMPTY
 
     created = await import_file(hub, first.text, first.variables)
@@ -36,15 +39,18 @@ async def test_export_then_import_into_an_emptied_hub_exports_the_same_bytes(hub
 async def test_secrets_are_written_as_references_only(hub: Hub) -> None:
     await make_objects(hub)
     exported = await export(hub)
-    for secret in (GOTIFY_TOKEN, HEADER_TOKEN, WEBHOOK_SECRET, "header-token"):
+    for secret in (GOTIFY_TOKEN, HEADER_TOKEN, WEBHOOK_SECRET, "header-token", "Bearer"):
         assert secret not in exported.text
     assert "token: ${WATCHKEEP_CHANNEL_PAGER_TOKEN}" in exported.text
     assert "Authorization: ${WATCHKEEP_CHANNEL_HOOK_HEADERS_AUTHORIZATION}" in exported.text
     assert "secret: ${WATCHKEEP_WEBHOOK_CI_SECRET}" in exported.text
+    assert "Authorization: ${WATCHKEEP_ENDPOINT_API_HEADERS_AUTHORIZATION}" in exported.text
+    assert "Accept: application/json" in exported.text
     assert exported.variables == {
         "WATCHKEEP_CHANNEL_PAGER_TOKEN": GOTIFY_TOKEN,
         "WATCHKEEP_CHANNEL_HOOK_HEADERS_AUTHORIZATION": HEADER_TOKEN,
         "WATCHKEEP_WEBHOOK_CI_SECRET": WEBHOOK_SECRET,
+        "WATCHKEEP_ENDPOINT_API_HEADERS_AUTHORIZATION": HEADER_TOKEN,
     }
 
 

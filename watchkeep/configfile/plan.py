@@ -16,7 +16,7 @@ from watchkeep.configfile.sections import sections
 from watchkeep.core.errors import WatchkeepError
 from watchkeep.core.hub import Hub
 
-Action = Literal["create", "update", "delete"]
+Action = Literal["create", "update", "delete", "skip"]
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,15 @@ class Change:
     fields: tuple[str, ...] = ()
 
     def line(self) -> str:
+        if self.action == "skip":
+            return f"! skip {self.section} {self.name!r} (the hub has none by this name; nothing is written for it)"
         sign = {"create": "+", "update": "~", "delete": "-"}[self.action]
         changed = f" ({', '.join(self.fields)})" if self.fields else ""
         return f"{sign} {self.action} {self.section} {self.name!r}{changed}"
+
+    @property
+    def writes(self) -> bool:
+        return self.action != "skip"
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,10 @@ async def wanted(hub: Hub, text: str, environ: Mapping[str, str]) -> list[Wanted
         items: dict[str, Item] = {}
         for index, raw in enumerate(raw_items):
             item = await _checked(section, raw, (section.key, index), document, environ)
-            if item["name"] in items:
-                raise document.error((section.key, index, "name"), f"{item['name']!r} is named twice")
-            items[item["name"]] = item
+            name = section.name_of(item)
+            if name in items:
+                raise document.error((section.key, index, section.name_field), f"{name!r} is named twice")
+            items[name] = item
         found.append(Wanted(section, items))
     return found
 
@@ -85,10 +92,11 @@ async def wanted(hub: Hub, text: str, environ: Mapping[str, str]) -> list[Wanted
 def by_name(section: Section, stored: list[Stored]) -> dict[str, Stored]:
     named: dict[str, Stored] = {}
     for entry in stored:
-        name = entry.item["name"]
+        name = section.name_of(entry.item)
         if name in named:
             raise ConfigFileError(
-                f"{section.key}: the hub holds two named {name!r}; rename one (import matches objects by name)"
+                f"{section.key}: the hub holds two with {section.name_field} {name!r}; change one "
+                f"(import matches objects by {section.name_field})"
             )
         named[name] = entry
     return named
@@ -111,12 +119,13 @@ def changes(want: Wanted, stored: dict[str, Stored], prune: bool) -> list[tuple[
     """What turns `stored` into `want`, in name order; deletes only when pruning."""
     found: list[tuple[Change, Stored | None, Item | None]] = []
     key = want.section.key
-    for name in sorted(want.items.keys() | (stored.keys() if prune else set())):
+    pruning = prune and want.section.prunes
+    for name in sorted(want.items.keys() | (stored.keys() if pruning else set())):
         item, current = want.items.get(name), stored.get(name)
         if item is None and current is not None:
             found.append((Change(key, name, "delete"), current, None))
         elif item is not None and current is None:
-            found.append((Change(key, name, "create"), None, item))
+            found.append((Change(key, name, "create" if want.section.creates else "skip"), None, item))
         elif item is not None and current is not None:
             item = want.section.merged(current.item, item)
             fields = changed_fields(current.item, item)

@@ -31,11 +31,20 @@ class Secret:
 
 class Section:
     key: ClassVar[str]
+    # Whether import makes an object the file names and the hub lacks (else: skipped with a
+    # warning), and whether --prune deletes one the file does not name.
+    creates: ClassVar[bool] = True
+    # The field import matches items by: unique within the section.
+    name_field: ClassVar[str] = "name"
+    prunes: ClassVar[bool] = True
     # Who import says made an object, where a table keeps it.
     author: ClassVar[str] = "config import"
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+
+    def name_of(self, item: Item) -> str:
+        return str(item[self.name_field])
 
     async def stored(self, conn: AsyncConnection) -> list[Stored]:
         """The objects this section manages, each in the file's form."""

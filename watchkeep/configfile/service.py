@@ -73,7 +73,7 @@ async def import_file(
                 elif change.action == "update":
                     assert stored is not None and item is not None
                     events += await section.update(conn, stored, item)
-                else:
+                elif change.action == "delete":
                     assert stored is not None
                     events += await section.delete(conn, stored)
                 done.append(change)
@@ -81,7 +81,7 @@ async def import_file(
 
     done, logged = await hub.store.write(unit)
     await hub.bus.publish(*logged)
-    touched = {change.section for change in done}
+    touched = {change.section for change in done if change.writes}
     for entry in want:
         if entry.section.key in touched:
             await entry.section.committed()

@@ -242,11 +242,12 @@ def export_command(
     """Write the hub's configuration as YAML (docs/configuration-as-code.md); secrets as ${VAR} references."""
     from watchkeep.configfile.document import ConfigFileError
     from watchkeep.configfile.service import export
+    from watchkeep.core.crypto import SecretKeyError
 
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
     try:
         exported = _run(settings, export)
-    except ConfigFileError as exc:
+    except (ConfigFileError, SecretKeyError) as exc:
         Console(stderr=True).print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if output is None:
@@ -277,6 +278,7 @@ def import_command(
 
     from watchkeep.configfile.document import ConfigFileError
     from watchkeep.configfile.service import import_file
+    from watchkeep.core.crypto import SecretKeyError
 
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
     try:
@@ -286,17 +288,21 @@ def import_command(
         raise typer.Exit(1) from None
     try:
         done = _run(settings, lambda hub: import_file(hub, text, os.environ, prune=prune, dry_run=dry_run))
+    except SecretKeyError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     except ConfigFileError as exc:
         console.print(f"[red]{path}: {exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     for change in done:
         console.print(change.line(), highlight=False, markup=False, soft_wrap=True)
-    if not done:
+    writes = sum(1 for change in done if change.writes)
+    if not writes:
         console.print("No changes.")
     elif dry_run:
-        console.print(f"Dry run: {len(done)} change(s), nothing written.")
+        console.print(f"Dry run: {writes} change(s), nothing written.")
     else:
-        console.print(f"Applied {len(done)} change(s).")
+        console.print(f"Applied {writes} change(s).")
 
 
 def _auth(hub: Hub) -> AuthService:

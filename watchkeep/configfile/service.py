@@ -50,7 +50,7 @@ async def import_file(
     hub: Hub, text: str, environ: Mapping[str, str], *, prune: bool = False, dry_run: bool = False
 ) -> list[Change]:
     """Check the whole file, then apply every change in one write unit (nothing on
-    `dry_run`). Returns the changes, in file order."""
+    `dry_run`). Returns the changes: by section in file order, then by name."""
     want = await wanted(hub, text, environ)
     if dry_run:
         async with hub.store.read() as conn:

@@ -232,6 +232,79 @@ def restore_command(
     console.print(f"Restored from {path}. Start the hub: it applies any newer migrations.")
 
 
+@app.command("export")
+def export_command(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write the hub's configuration as YAML (docs/configuration-as-code.md); secrets as ${VAR} references."""
+    from watchkeep.configfile.document import ConfigFileError
+    from watchkeep.configfile.service import export
+    from watchkeep.core.crypto import SecretKeyError
+
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    try:
+        exported = _run(settings, export)
+    except (ConfigFileError, SecretKeyError) as exc:
+        Console(stderr=True).print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    if output is None:
+        typer.echo(exported.text, nl=False)
+    else:
+        output.write_text(exported.text, encoding="utf-8")
+    if exported.variables:
+        # On stderr, so `watchkeep export > file` keeps the file clean; names only, never values.
+        notice = Console(stderr=True)
+        notice.print("Secrets are written as references; set these variables before importing:", highlight=False)
+        for name in sorted(exported.variables):
+            notice.print(f"  {name}", highlight=False)
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="A YAML file as `watchkeep export` writes it.", dir_okay=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change and write nothing.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete objects of the file's sections that the file does not name.")
+    ] = False,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Apply a configuration file, all or nothing; objects are matched by name."""
+    import os
+
+    from watchkeep.configfile.document import ConfigFileError
+    from watchkeep.configfile.service import import_file
+    from watchkeep.core.crypto import SecretKeyError
+
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]{path}: {exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    try:
+        done = _run(settings, lambda hub: import_file(hub, text, os.environ, prune=prune, dry_run=dry_run))
+    except SecretKeyError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except ConfigFileError as exc:
+        console.print(f"[red]{path}: {exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    for change in done:
+        console.print(change.line(), highlight=False, markup=False, soft_wrap=True)
+    writes = sum(1 for change in done if change.writes)
+    if not writes:
+        console.print("No changes.")
+    elif dry_run:
+        console.print(f"Dry run: {writes} change(s), nothing written.")
+    else:
+        console.print(f"Applied {writes} change(s).")
+
+
 def _auth(hub: Hub) -> AuthService:
     from watchkeep.core.auth.service import AuthService
 

@@ -359,13 +359,7 @@ class AgentService:
         )
 
     async def set_config(self, agent_id: str, body: AgentConfigUpdate) -> AgentConfig:
-        stored = {
-            "services": msgspec.to_builtins(body.services),
-            "metricsConfig": msgspec.to_builtins(body.metrics_config),
-        }
-        values: dict[str, Any] = {"config": json.dumps(stored), "updated_at": self.clock.now_ms()}
-        if body.push_interval_seconds is not None:
-            values["push_interval_seconds"] = body.push_interval_seconds
+        values = config_values(body, self.clock.now_ms())
 
         async def unit(conn: AsyncConnection) -> RowMapping:
             if not await repo.update_agent(conn, agent_id, values):
@@ -473,6 +467,19 @@ class AgentService:
         config.log_requests = log_requests
         config.endpoint_checks = endpoint_checks
         return config
+
+
+def config_values(body: AgentConfigUpdate, now: int) -> dict[str, Any]:
+    """The agent row's values that PUT /api/v1/agents/{id}/config sets; a push interval left
+    out stays as it is."""
+    stored = {
+        "services": msgspec.to_builtins(body.services),
+        "metricsConfig": msgspec.to_builtins(body.metrics_config),
+    }
+    values: dict[str, Any] = {"config": json.dumps(stored), "updated_at": now}
+    if body.push_interval_seconds is not None:
+        values["push_interval_seconds"] = body.push_interval_seconds
+    return values
 
 
 def _check_proof(existing: RowMapping, proof: tokens.AgentCredential | None) -> None:

@@ -139,6 +139,11 @@ async def list_windows(conn: AsyncConnection) -> list[RowMapping]:
     return list((await conn.execute(query)).mappings())
 
 
+async def update_window(conn: AsyncConnection, window_id: str, values: dict[str, Any]) -> int:
+    query = update(maintenance_windows).where(maintenance_windows.c.id == window_id).values(**values)
+    return (await conn.execute(query)).rowcount
+
+
 async def delete_window(conn: AsyncConnection, window_id: str) -> int:
     return (await conn.execute(delete(maintenance_windows).where(maintenance_windows.c.id == window_id))).rowcount
 

@@ -273,6 +273,33 @@ async def record_agent_results(
     return events
 
 
+# Standalone monitors (the API's and configuration import's, each inside its caller's unit)
+
+
+async def create_standalone(conn: AsyncConnection, fields: dict[str, Any], now: int) -> Monitor:
+    """`fields` as CertificateWrite.to_row() gives them."""
+    row = {**_new_row("standalone", None, fields["host"], fields["port"], fields["sni"], now), **fields}
+    return await repo.insert_monitor(conn, row)
+
+
+async def replace_standalone(conn: AsyncConnection, current: Monitor, fields: dict[str, Any], now: int) -> Monitor:
+    if current.source != "standalone":
+        raise conflict(f"certificate monitor {current.id} follows its {current.source}; change that instead")
+    values = {**fields, "updated_at": now}
+    if (current.host, current.port, current.sni) != (fields["host"], fields["port"], fields["sni"]):
+        values["next_check_at"] = now
+    elif current.interval_seconds != fields["interval_seconds"]:
+        values["next_check_at"] = (current.last_checked_at or now) + fields["interval_seconds"] * 1000
+    updated = await repo.update_monitor(conn, current.id, values)
+    assert updated is not None
+    return updated
+
+
+async def delete_monitor(conn: AsyncConnection, monitor: Monitor, now: int) -> list[Event]:
+    """Delete a monitor and its history; returns the events that clear its conditions, to log."""
+    return await _remove(conn, monitor, now)
+
+
 class CertificateService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -300,10 +327,9 @@ class CertificateService:
 
     async def create(self, fields: dict[str, Any]) -> Monitor:
         now = self.hub.clock.now_ms()
-        row = {**_new_row("standalone", None, fields["host"], fields["port"], fields["sni"], now), **fields}
 
         async def unit(conn: AsyncConnection) -> Monitor:
-            return await repo.insert_monitor(conn, row)
+            return await create_standalone(conn, fields, now)
 
         return await self.hub.store.write(unit)
 
@@ -312,17 +338,7 @@ class CertificateService:
         now = self.hub.clock.now_ms()
 
         async def unit(conn: AsyncConnection) -> Monitor:
-            current = await self._load(conn, monitor_id, lock=True)
-            if current.source != "standalone":
-                raise conflict(f"certificate monitor {monitor_id} follows its {current.source}; change that instead")
-            values = {**fields, "updated_at": now}
-            if (current.host, current.port, current.sni) != (fields["host"], fields["port"], fields["sni"]):
-                values["next_check_at"] = now
-            elif current.interval_seconds != fields["interval_seconds"]:
-                values["next_check_at"] = (current.last_checked_at or now) + fields["interval_seconds"] * 1000
-            updated = await repo.update_monitor(conn, monitor_id, values)
-            assert updated is not None
-            return updated
+            return await replace_standalone(conn, await self._load(conn, monitor_id, lock=True), fields, now)
 
         return await self.hub.store.write(unit)
 

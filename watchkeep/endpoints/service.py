@@ -141,92 +141,20 @@ class EndpointService:
 
     # Writing
 
-    def _first_check_at(self, now: int, interval_seconds: int) -> int:
-        spread = min(interval_seconds, FIRST_CHECK_SPREAD_S) * 1000
-        return now + random.randrange(spread) if spread > 0 else now
-
     async def create(self, body: EndpointWrite) -> EndpointRecord:
         now = self.hub.clock.now_ms()
-        hub_checks = "hub" in body.locations
-        target, settings = sealing.merged(body.type, body.target, body.settings(), None, None)
-        row = {
-            "id": new_id("ep"),
-            "name": body.name,
-            "type": body.type,
-            "target": target,
-            "interval_seconds": body.interval_seconds,
-            "timeout_seconds": body.timeout_seconds,
-            "failure_threshold": body.failure_threshold,
-            "recovery_threshold": body.recovery_threshold,
-            "config": sealing.sealed(settings, self.hub.secrets),
-            "paused": False,
-            "status": "unknown",
-            "consecutive_failures": 0,
-            "consecutive_successes": 0,
-            "status_since": now,
-            "recent": "[]",
-            "next_check_at": self._first_check_at(now, body.interval_seconds) if hub_checks else None,
-            "created_at": now,
-            "updated_at": now,
-            "source": "manual",
-            "locations": json.dumps(body.locations),
-            "location_rule": body.location_rule,
-        }
 
         async def unit(conn: AsyncConnection) -> EndpointRecord:
-            await _check_locations(conn, body.locations)
-            created = await repo.insert_endpoint(conn, row)
-            await _follow_certificate(conn, created, body.settings(), now)
-            return created
+            return await create_endpoint(conn, self.hub, body, now)
 
         return await self.hub.store.write(unit)
 
     async def replace(self, endpoint_id: str, body: EndpointWrite) -> EndpointRecord:
-        """Replace the writable fields. Masked secrets sent back keep the stored ones (only
-        while the type stays, and a URL's credentials only while the URL is otherwise the
-        same); a new interval is due within a few seconds. The status and its counters stay:
-        the next results move them, so a down endpoint still recovers (and resolves its
-        alert) by its threshold."""
+        """Replace the writable fields (replace_endpoint says how)."""
         now = self.hub.clock.now_ms()
 
         async def unit(conn: AsyncConnection) -> EndpointRecord:
-            current = await self._load(conn, endpoint_id, lock=True)
-            if current.source == "discovered":
-                raise conflict(
-                    "a discovered endpoint follows its container's labels; change the labels (pause and resume work)",
-                    "source",
-                )
-            await _check_locations(conn, body.locations)
-            same_type = current.type == body.type
-            previous = sealing.opened(current.config, self.hub.secrets) if same_type else None
-            target, settings = sealing.merged(
-                body.type, body.target, body.settings(), current.target if same_type else None, previous
-            )
-            values: dict[str, Any] = {
-                "name": body.name,
-                "type": body.type,
-                "target": target,
-                "interval_seconds": body.interval_seconds,
-                "timeout_seconds": body.timeout_seconds,
-                "failure_threshold": body.failure_threshold,
-                "recovery_threshold": body.recovery_threshold,
-                "config": sealing.sealed(settings, self.hub.secrets),
-                "updated_at": now,
-                "locations": json.dumps(body.locations),
-                "location_rule": body.location_rule,
-            }
-            hub_checks = "hub" in body.locations
-            if not hub_checks:
-                values["next_check_at"] = None
-            elif current.schedulable and (
-                body.interval_seconds != current.interval_seconds or not current.checked_by_hub
-            ):
-                values["next_check_at"] = self._first_check_at(now, min(body.interval_seconds, 5))
-            await repo.drop_locations_except(conn, endpoint_id, body.locations)
-            updated = await repo.update_endpoint(conn, endpoint_id, values)
-            assert updated is not None
-            await _follow_certificate(conn, updated, settings, now)
-            return updated
+            return await replace_endpoint(conn, self.hub, endpoint_id, body, now)
 
         return await self.hub.store.write(unit)
 
@@ -235,12 +163,7 @@ class EndpointService:
         now = self.hub.clock.now_ms()
 
         async def unit(conn: AsyncConnection) -> list[Event]:
-            row = await repo.delete_endpoint(conn, endpoint_id)
-            if row is None:
-                raise not_found("Endpoint", endpoint_id)
-            await certificates.untrack_endpoint(conn, endpoint_id, now_ms=now)
-            event = EndpointDeleted(endpoint_id=row.id, name=row.name, target=row.target, at_ms=now)
-            return await append(conn, [event])
+            return await append(conn, await delete_endpoint(conn, endpoint_id, now))
 
         await self.hub.bus.publish(*await self.hub.store.write(unit))
 
@@ -307,6 +230,101 @@ class EndpointService:
             await repo.update_endpoint(conn, endpoint_id, {"lease_until": None})
 
         await self.hub.store.write(unit)
+
+
+def _first_check_at(now: int, interval_seconds: int) -> int:
+    spread = min(interval_seconds, FIRST_CHECK_SPREAD_S) * 1000
+    return now + random.randrange(spread) if spread > 0 else now
+
+
+async def create_endpoint(conn: AsyncConnection, hub: Hub, body: EndpointWrite, now: int) -> EndpointRecord:
+    """Insert a new endpoint inside the caller's unit; its first check falls within seconds
+    (when the hub is one of its locations)."""
+    await _check_locations(conn, body.locations)
+    hub_checks = "hub" in body.locations
+    target, settings = sealing.merged(body.type, body.target, body.settings(), None, None)
+    row = {
+        "id": new_id("ep"),
+        "name": body.name,
+        "type": body.type,
+        "target": target,
+        "interval_seconds": body.interval_seconds,
+        "timeout_seconds": body.timeout_seconds,
+        "failure_threshold": body.failure_threshold,
+        "recovery_threshold": body.recovery_threshold,
+        "config": sealing.sealed(settings, hub.secrets),
+        "paused": False,
+        "status": "unknown",
+        "consecutive_failures": 0,
+        "consecutive_successes": 0,
+        "status_since": now,
+        "recent": "[]",
+        "next_check_at": _first_check_at(now, body.interval_seconds) if hub_checks else None,
+        "created_at": now,
+        "updated_at": now,
+        "source": "manual",
+        "locations": json.dumps(body.locations),
+        "location_rule": body.location_rule,
+    }
+    created = await repo.insert_endpoint(conn, row)
+    await _follow_certificate(conn, created, body.settings(), now)
+    return created
+
+
+async def replace_endpoint(
+    conn: AsyncConnection, hub: Hub, endpoint_id: str, body: EndpointWrite, now: int
+) -> EndpointRecord:
+    """Replace the writable fields. Masked secrets sent back keep the stored ones (only
+    while the type stays, and a URL's credentials only while the URL is otherwise the
+    same); a new interval is due within a few seconds. The status and its counters stay:
+    the next results move them, so a down endpoint still recovers (and resolves its
+    alert) by its threshold."""
+    current = await repo.endpoint_by_id(conn, endpoint_id, lock=True)
+    if current is None:
+        raise not_found("Endpoint", endpoint_id)
+    if current.source == "discovered":
+        raise conflict(
+            "a discovered endpoint follows its container's labels; change the labels (pause and resume work)",
+            "source",
+        )
+    await _check_locations(conn, body.locations)
+    same_type = current.type == body.type
+    previous = sealing.opened(current.config, hub.secrets) if same_type else None
+    target, settings = sealing.merged(
+        body.type, body.target, body.settings(), current.target if same_type else None, previous
+    )
+    values: dict[str, Any] = {
+        "name": body.name,
+        "type": body.type,
+        "target": target,
+        "interval_seconds": body.interval_seconds,
+        "timeout_seconds": body.timeout_seconds,
+        "failure_threshold": body.failure_threshold,
+        "recovery_threshold": body.recovery_threshold,
+        "config": sealing.sealed(settings, hub.secrets),
+        "updated_at": now,
+        "locations": json.dumps(body.locations),
+        "location_rule": body.location_rule,
+    }
+    if "hub" not in body.locations:
+        values["next_check_at"] = None
+    elif current.schedulable and (body.interval_seconds != current.interval_seconds or not current.checked_by_hub):
+        values["next_check_at"] = _first_check_at(now, min(body.interval_seconds, 5))
+    await repo.drop_locations_except(conn, endpoint_id, body.locations)
+    updated = await repo.update_endpoint(conn, endpoint_id, values)
+    assert updated is not None
+    await _follow_certificate(conn, updated, settings, now)
+    return updated
+
+
+async def delete_endpoint(conn: AsyncConnection, endpoint_id: str, now: int) -> list[Event]:
+    """Delete the endpoint and its history inside the caller's unit; returns the event to
+    log (its alert, if any, resolves on it)."""
+    row = await repo.delete_endpoint(conn, endpoint_id)
+    if row is None:
+        raise not_found("Endpoint", endpoint_id)
+    await certificates.untrack_endpoint(conn, endpoint_id, now_ms=now)
+    return [EndpointDeleted(endpoint_id=row.id, name=row.name, target=row.target, at_ms=now)]
 
 
 async def _follow_certificate(

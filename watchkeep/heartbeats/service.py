@@ -28,6 +28,28 @@ def _rearmed(monitor: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def new_heartbeat(fields: dict[str, Any], now: int) -> dict[str, Any]:
+    """The row of a new monitor with the writable `fields` (HeartbeatWrite.to_row())."""
+    return {
+        **fields,
+        "id": new_id("hb"),
+        "uuid": str(uuidlib.uuid4()),
+        "status": "new",
+        "created_at": now,
+        "updated_at": now,
+        "ping_count": 0,
+    }
+
+
+async def replace_heartbeat(conn: AsyncConnection, heartbeat_id: str, fields: dict[str, Any], now: int) -> None:
+    """Replace the writable fields, rearming the deadlines for the new schedule."""
+    current = await repo.heartbeat_by_id(conn, heartbeat_id, lock=True)
+    if current is None:
+        raise not_found("Heartbeat", heartbeat_id)
+    merged = {**current, **fields}
+    await repo.update_heartbeat(conn, heartbeat_id, {**fields, **_rearmed(merged), "updated_at": now})
+
+
 class HeartbeatService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -62,17 +84,8 @@ class HeartbeatService:
             return await self._load(conn, heartbeat_id)
 
     async def create(self, fields: dict[str, Any]) -> RowMapping:
-        now = self.hub.clock.now_ms()
-        heartbeat_id = new_id("hb")
-        row = {
-            **fields,
-            "id": heartbeat_id,
-            "uuid": str(uuidlib.uuid4()),
-            "status": "new",
-            "created_at": now,
-            "updated_at": now,
-            "ping_count": 0,
-        }
+        row = new_heartbeat(fields, self.hub.clock.now_ms())
+        heartbeat_id = row["id"]
 
         async def unit(conn: AsyncConnection) -> RowMapping:
             await repo.insert_heartbeat(conn, row)
@@ -84,9 +97,7 @@ class HeartbeatService:
         now = self.hub.clock.now_ms()
 
         async def unit(conn: AsyncConnection) -> RowMapping:
-            current = await self._load(conn, heartbeat_id, lock=True)
-            merged = {**current, **fields}
-            await repo.update_heartbeat(conn, heartbeat_id, {**fields, **_rearmed(merged), "updated_at": now})
+            await replace_heartbeat(conn, heartbeat_id, fields, now)
             return await self._load(conn, heartbeat_id)
 
         return await self.hub.store.write(unit)

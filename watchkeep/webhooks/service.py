@@ -59,23 +59,29 @@ def opened(hub: Hub, row: RowMapping) -> Webhook:
     return {**row, "url": hub.secrets.open(row["url"]), "secret": hub.secrets.open(row["secret"])}
 
 
+async def check_webhook(hub: Hub, body: WebhookIn, url: str) -> None:
+    """What the API refuses in a subscription besides its model: unknown or live-only event
+    types, and a URL the outbound policy refuses."""
+    known = known_event_types()
+    for index, name in enumerate(body.event_types):
+        cls = Event.types().get(name)
+        if cls is not None and not cls.logged:
+            raise validation_error(
+                f"{name} is a live-only event: it is streamed (GET /api/v1/events), not delivered to webhooks",
+                f"eventTypes[{index}]",
+            )
+        if name != "*" and name not in known:
+            raise validation_error(f"unknown event type {name!r}", f"eventTypes[{index}]")
+    await policy_for(hub).validate_url(url, "url")
+
+
 class WebhookService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.store = hub.store
 
     async def _check(self, body: WebhookIn, url: str) -> None:
-        known = known_event_types()
-        for index, name in enumerate(body.event_types):
-            cls = Event.types().get(name)
-            if cls is not None and not cls.logged:
-                raise validation_error(
-                    f"{name} is a live-only event: it is streamed (GET /api/v1/events), not delivered to webhooks",
-                    f"eventTypes[{index}]",
-                )
-            if name != "*" and name not in known:
-                raise validation_error(f"unknown event type {name!r}", f"eventTypes[{index}]")
-        await policy_for(self.hub).validate_url(url, "url")
+        await check_webhook(self.hub, body, url)
 
     async def create(self, body: WebhookIn) -> Webhook:
         if looks_masked(body.url):

@@ -3,6 +3,7 @@ an item (the API's own models and rules), and the writes, each inside the caller
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,7 +30,7 @@ class Secret:
     variable: str
 
 
-class Section:
+class Section(ABC):
     key: ClassVar[str]
     # Whether import makes an object the file names and the hub lacks (else: skipped with a
     # warning), and whether --prune deletes one the file does not name.
@@ -46,14 +47,16 @@ class Section:
     def name_of(self, item: Item) -> str:
         return str(item[self.name_field])
 
+    @abstractmethod
     async def stored(self, conn: AsyncConnection) -> list[Stored]:
         """The objects this section manages, each in the file's form."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def checked(self, raw: Item) -> Item:
         """`raw` validated as the API would, in the file's canonical form. Raises
         WatchkeepError or pydantic's ValidationError naming the field."""
-        raise NotImplementedError
+        ...
 
     def merged(self, stored: Item, item: Item) -> Item:
         """`item` with what the file may leave out (a generated secret) taken from `stored`."""
@@ -63,13 +66,15 @@ class Section:
         return []
 
     async def create(self, conn: AsyncConnection, item: Item) -> list[Event]:
-        raise NotImplementedError
+        """Make the object; only called where `creates` (the others skip what the hub lacks)."""
+        raise RuntimeError(f"import does not create {self.key}")
 
-    async def update(self, conn: AsyncConnection, stored: Stored, item: Item) -> list[Event]:
-        raise NotImplementedError
+    @abstractmethod
+    async def update(self, conn: AsyncConnection, stored: Stored, item: Item) -> list[Event]: ...
 
     async def delete(self, conn: AsyncConnection, stored: Stored) -> list[Event]:
-        raise NotImplementedError
+        """Remove the object; only called where `prunes`."""
+        raise RuntimeError(f"import does not delete {self.key}")
 
-    async def committed(self) -> None:
+    async def committed(self) -> None:  # noqa: B027 (a hook most sections leave as it is)
         """After the unit committed, when this section changed something."""

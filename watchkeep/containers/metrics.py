@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client.metrics_core import Metric
 
 from watchkeep.containers import repository as repo
-from watchkeep.containers.service import is_up
+from watchkeep.containers.uptime import is_up
 from watchkeep.core.hub import Hub
 from watchkeep.core.metrics import gauge
 

@@ -11,7 +11,8 @@ from fastapi import Header, Query, Request, Response
 from watchkeep.agents.selfmonitor import own_agent_id
 from watchkeep.agents.service import AgentService
 from watchkeep.containers.logs import ContainerLogService, parse_filter
-from watchkeep.containers.service import ContainerService, container_out, group_of, restart_loop_out, transition_out
+from watchkeep.containers.schemas import container_out, restart_loop_out, transition_out
+from watchkeep.containers.service import ContainerService, group_of
 from watchkeep.core.auth.deps import CanRead, CanWrite
 from watchkeep.core.events.streams import EventStreamResponse, EventStreams, parse_last_event_id
 from watchkeep.core.http.routing import make_router

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from watchkeep.containers import log_repository as log_repo
 from watchkeep.containers import repository as repo
 from watchkeep.containers import restarts as restart_loops
-from watchkeep.containers.exits import EXITED_STATES, exit_code_from_status, outcome
 from watchkeep.containers.model import (
     COMPOSE_PROJECT_LABEL,
     GROUP_LABEL,
@@ -22,10 +21,11 @@ from watchkeep.containers.model import (
     public_id,
 )
 from watchkeep.containers.restarts import RestartRule
-from watchkeep.core.clock import rfc3339
+from watchkeep.containers.transitions import transition_between
+from watchkeep.containers.uptime import UPTIME_WINDOWS, uptime_percent
 from watchkeep.core.config import Settings
 from watchkeep.core.errors import conflict, not_found
-from watchkeep.core.events import ContainerHealthChanged, ContainerStateChanged, Event
+from watchkeep.core.events import Event
 from watchkeep.core.events.log import append
 from watchkeep.core.hub import Hub
 from watchkeep.endpoints import discovery
@@ -114,12 +114,14 @@ async def apply(
     changes: list[tuple[dict[str, Any], list[Event]] | None] = []
     if events is not None:
         before = await repo.states_of(conn, agent_id)
-        changes = [_transition(row, before.get(cid), at_ms, reported.get(cid)) for cid, row in merged.items()]
+        changes = [transition_between(row, before.get(cid), at_ms, reported.get(cid)) for cid, row in merged.items()]
     await repo.upsert(conn, list(merged.values()))
     if full:
         archived = await repo.archive_unseen(conn, agent_id, at_ms)
         if events is not None:
-            changes += [_transition({**row, "state": REMOVED, "agent_id": agent_id}, row, at_ms) for row in archived]
+            changes += [
+                transition_between({**row, "state": REMOVED, "agent_id": agent_id}, row, at_ms) for row in archived
+            ]
     if events is not None:
         found = [change for change in changes if change is not None]
         await repo.insert_transitions(conn, [row for row, _ in found])
@@ -138,68 +140,6 @@ async def apply(
     return inventory
 
 
-def _transition(
-    now: dict[str, Any], before: RowMapping | None, at_ms: int, info: ContainerInfo | None = None
-) -> tuple[dict[str, Any], list[Event]] | None:
-    """The transition from what was stored to what is reported, and its events; None when
-    neither the state nor the health changed nor the restart count grew (a field not reported
-    keeps its value). An entry into an exited state carries how it exited (containers/exits.py)."""
-    was_state = None if before is None else (REMOVED if before["archived_at"] is not None else before["state"])
-    was_health = None if before is None else before["health"]
-    state = now["state"] if now["state"] is not None else was_state
-    health = now["health"] if now["health"] is not None else was_health
-    was_count = None if before is None else before["restart_count"]
-    count = now.get("restart_count")
-    restarts = count - was_count if count is not None and was_count is not None and count > was_count else 0
-    if before is None and state is None:
-        return None  # nothing known of it yet: its first state makes its first transition
-    if before is not None and state == was_state and health == was_health and not restarts:
-        return None
-    exit_code = oom_killed = result = log_tail = None
-    # A container's first report says nothing about how it got there: only a change is an exit.
-    if before is not None and state in EXITED_STATES and state != was_state:
-        exit_code = info.exit_code if info is not None else None
-        if exit_code is None:
-            exit_code = exit_code_from_status(now.get("status"))
-        oom_killed = info.oom_killed if info is not None else None
-        requested = info.requested_stop if info is not None else None
-        result = outcome(exit_code, oom_killed=oom_killed, requested_stop=requested)
-        if info is not None and info.log_tail is not None:
-            log_tail = json.dumps(info.log_tail)
-    common = {"container_id": now["public_id"], "agent_id": now["agent_id"], "name": now["name"], "at_ms": at_ms}
-    found: list[Event] = []
-    if before is None or state != was_state:
-        found.append(
-            ContainerStateChanged(
-                previous=was_state,
-                state=state,
-                exit_code=exit_code,
-                oom_killed=oom_killed,
-                outcome=result,
-                container_id=now["public_id"],
-                agent_id=now["agent_id"],
-                name=now["name"],
-                at_ms=at_ms,
-            )
-        )
-    if before is not None and health != was_health:
-        found.append(ContainerHealthChanged(previous=was_health, health=health, **common))
-    row = {
-        "public_id": now["public_id"],
-        "at": at_ms,
-        "from_state": was_state,
-        "to_state": state,
-        "from_health": was_health,
-        "to_health": health,
-        "exit_code": exit_code,
-        "oom_killed": oom_killed,
-        "outcome": result,
-        "log_tail": log_tail,
-        "restarts": restarts or None,
-    }
-    return row, found
-
-
 def restart_rule(settings: Settings) -> RestartRule:
     return RestartRule(settings.container_restart_threshold, settings.container_restart_window_seconds * 1000)
 
@@ -213,58 +153,6 @@ async def delete_for_agent(conn: AsyncConnection, agent_id: str, now_ms: int = 0
     await log_repo.delete_for_agent(conn, agent_id)
     await repo.delete_for_agent(conn, agent_id)
     return events
-
-
-def container_out(row: RowMapping, local_agent_id: str | None = None) -> dict[str, Any]:
-    """The API's container; `source` is local for the containers of this hub's own engine."""
-    return {
-        "id": row["public_id"],
-        "containerId": row["container_id"],
-        "name": row["name"],
-        "agentId": row["agent_id"],
-        "source": "local" if local_agent_id is not None and row["agent_id"] == local_agent_id else "agent",
-        "image": row["image"],
-        "imageId": row["image_id"],
-        "state": row["state"],
-        "status": row["status"],
-        "health": row["health"],
-        "restartCount": row["restart_count"],
-        "labels": json.loads(row["labels"]) if row["labels"] else {},
-        "ports": json.loads(row["ports"]) if row["ports"] else [],
-        "mounts": json.loads(row["mounts"]) if row["mounts"] else [],
-        "networkMode": row["network_mode"],
-        "created": row["created"],
-        "firstSeenAt": row["first_seen_at"],
-        "lastSeenAt": row["last_seen_at"],
-        "archived": row["archived_at"] is not None,
-        "archivedAt": rfc3339(row["archived_at"]),
-    }
-
-
-def transition_out(row: RowMapping) -> dict[str, Any]:
-    return {
-        "at": rfc3339(row["at"]),
-        "previousState": row["from_state"],
-        "state": row["to_state"],
-        "previousHealth": row["from_health"],
-        "health": row["to_health"],
-        "exitCode": row["exit_code"],
-        "oomKilled": row["oom_killed"],
-        "outcome": row["outcome"],
-        "restarts": row["restarts"] or 0,
-        "logTail": json.loads(row["log_tail"]) if row["log_tail"] else None,
-    }
-
-
-def restart_loop_out(row: RowMapping | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {
-        "since": rfc3339(row["started_at"]),
-        "restarts": row["restarts"],
-        "threshold": row["threshold"],
-        "windowSeconds": row["window_ms"] // 1000,
-    }
 
 
 def group_of(row: RowMapping, by: str, host_names: dict[str, str]) -> tuple[str, str]:
@@ -281,35 +169,6 @@ def group_of(row: RowMapping, by: str, host_names: dict[str, str]) -> tuple[str,
     if labels.get(NAMESPACE_LABEL):
         return ("namespace", labels[NAMESPACE_LABEL])
     return host
-
-
-def is_up(state: str | None, health: str | None) -> bool:
-    """Up: running, and not reported unhealthy."""
-    return state == "running" and health != "unhealthy"
-
-
-def uptime_percent(
-    start_state: RowMapping | None, transitions: list[RowMapping], since_ms: int, now_ms: int
-) -> float | None:
-    """Time-weighted uptime over [since_ms, now_ms] from the transition in force at `since_ms`
-    and the ones after it (oldest first). Time before a container was first seen, and after
-    it was removed, counts neither way; None when no time counts."""
-    state = None if start_state is None else start_state["to_state"]
-    health = None if start_state is None else start_state["to_health"]
-    at = since_ms
-    up = watched = 0
-    for transition in [*transitions, None]:
-        until = now_ms if transition is None else max(at, min(transition["at"], now_ms))
-        if state is not None and state != REMOVED:
-            watched += until - at
-            if is_up(state, health):
-                up += until - at
-        if transition is not None:
-            at, state, health = until, transition["to_state"], transition["to_health"]
-    return None if watched == 0 else round(100.0 * up / watched, 3)
-
-
-UPTIME_WINDOWS = {"24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
 
 
 class ContainerService:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from watchkeep.agents.service import AgentService
-from watchkeep.containers.service import ContainerService, container_out, restart_loop_out, transition_out
+from watchkeep.containers.schemas import container_out, restart_loop_out, transition_out
+from watchkeep.containers.service import ContainerService
 from watchkeep.core.hub import HubDep
 from watchkeep.resources.thresholds import CONTAINER
 from watchkeep.web import thresholds

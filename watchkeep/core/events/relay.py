@@ -106,8 +106,11 @@ class PostgresEventRelay:
             await self._has_outgoing.wait()
             try:
                 await self._flush()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            except Exception:
+                # Whatever broke the sending connection (a dropped socket, a protocol error),
+                # the events stay queued and a fresh connection sends them.
                 log.warning("relaying events to the other replicas failed; retrying", exc_info=True)
+                await self._close_sender()
                 await asyncio.sleep(1)
 
     async def _flush(self) -> None:
@@ -159,11 +162,18 @@ class PostgresEventRelay:
         self._lost.clear()
 
     async def _disconnect(self) -> None:
-        connections, self._listener, self._sender = (self._listener, self._sender), None, None
-        for conn in connections:
-            if conn is not None and not conn.is_closed():
-                with contextlib.suppress(Exception):
-                    await conn.close(timeout=5)
+        await self._close_listener()
+        await self._close_sender()
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        await _close(listener)
+
+    async def _close_sender(self) -> None:
+        # Only the send loop (or close, after it) uses the sender, so closing it never cuts
+        # a statement in flight.
+        sender, self._sender = self._sender, None
+        await _close(sender)
 
     async def _reconnect_when_lost(self) -> None:
         while True:
@@ -171,7 +181,7 @@ class PostgresEventRelay:
             log.warning("lost the event relay connection; reconnecting")
             delay = 0.5
             while True:
-                await self._disconnect()
+                await self._close_listener()
                 try:
                     await self._connect()
                     log.info("event relay reconnected")
@@ -179,3 +189,9 @@ class PostgresEventRelay:
                 except (OSError, asyncpg.PostgresError, TimeoutError):
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self._reconnect_max)
+
+
+async def _close(conn: asyncpg.Connection | None) -> None:
+    if conn is not None and not conn.is_closed():
+        with contextlib.suppress(Exception):
+            await conn.close(timeout=5)

@@ -71,7 +71,7 @@ async def test_endpoints_listed_live_with_sparklines_and_an_endpoint_page_with_i
         await page.get_by_role("link", name="shop").click()
         await page.wait_for_url(re.compile(r".*/endpoints/ep_[0-9a-f]+$"))
         await page.wait_for_function(
-            "() => Number(document.querySelector('figure[data-endpoint]').dataset.points || 0) >= 1",
+            "() => Number(document.querySelector('figure[data-metric=responseMs]').dataset.points || 0) >= 1",
             timeout=TIMEOUT_MS,
         )
         assert await page.locator("ol.days li.day.good").count() == 1

@@ -46,7 +46,7 @@ async def test_an_endpoint_created_from_the_form_shows_on_the_list_and_its_page(
     listing = (await browser.get("/endpoints")).text
     assert "shop" in listing and 'class="spark spark-checks"' in listing and "<polyline" in listing
     detail = (await browser.get(f"/endpoints/{endpoint_id}")).text
-    assert 'data-endpoint="' in detail and "Recent checks" in detail and "Last 90 days" in detail
+    assert "response-times?range={range}" in detail and "Recent checks" in detail and "Last 90 days" in detail
     edit = (await browser.get(f"/endpoints/{endpoint_id}/edit")).text
     assert "Authorization: ********cdef" in edit and SECRET not in edit
     # Saved again as shown, the secret stays the stored one.

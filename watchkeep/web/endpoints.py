@@ -17,6 +17,7 @@ from watchkeep.web.fields import lines, pairs
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import see_other
 from watchkeep.web.session import EditorChange, User
+from watchkeep.web.sparklines import Frame, polylines
 from watchkeep.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -28,32 +29,23 @@ TYPES = [
     ("dns", "DNS record", "a name: example.com"),
     ("icmp", "ICMP ping", "a host name or address: 10.0.0.1"),
 ]
-SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+CHECKS = Frame(width=120, height=28, margin=3.0, slots=RECENT_POINTS)
 
 
 def spark(points: list[dict[str, Any]]) -> dict[str, Any]:
-    """An inline SVG sparkline: the response times as one line scaled to the box, filled from
-    the right (the newest check at the right edge, each check one step left of the next, so
-    every endpoint's line has the same time scale), a dot at the newest, and a mark at each
-    failed check."""
-    box = {"width": SPARK_WIDTH, "height": SPARK_HEIGHT, "line": "", "marks": [], "last": None}
-    if not points:
-        return box
-    times = [p["responseMs"] for p in points if p["responseMs"] is not None]
-    top = max(times) if times else 1.0
-    step = SPARK_WIDTH / (RECENT_POINTS - 1)
-    coords: list[str] = []
-    marks: list[float] = []
-    last: tuple[float, float] | None = None
-    for index, point in enumerate(points):
-        x = round(SPARK_WIDTH - (len(points) - 1 - index) * step, 1)
-        if point["responseMs"] is not None:
-            y = round(SPARK_HEIGHT - 3 - (SPARK_HEIGHT - 6) * point["responseMs"] / (top or 1.0), 1)
-            coords.append(f"{x},{y}")
-            last = (x, y)
-        if not point["up"]:
-            marks.append(x)
-    return {**box, "line": " ".join(coords), "marks": marks, "last": last}
+    """The last checks' response times as a sparkline scaled to the largest, filled from the
+    right (every endpoint's line has the same time scale), a dot at the newest, and a mark at
+    each failed check."""
+    values = [p["responseMs"] for p in points]
+    lines = polylines(values, top=0.0, frame=CHECKS)
+    last = lines[-1].rsplit(" ", 1)[-1].split(",") if lines else None
+    return {
+        "width": CHECKS.width,
+        "height": CHECKS.height,
+        "lines": lines,
+        "marks": [CHECKS.x(index, len(points)) for index, point in enumerate(points) if not point["up"]],
+        "last": last,
+    }
 
 
 async def _rows(hub: Hub) -> list[tuple[EndpointOut, dict[str, Any]]]:

@@ -1,11 +1,12 @@
-// The host page's history charts (uPlot): one per metric, a range picker, hover values and
-// drag-to-zoom (uPlot's own); refreshed when the host sends new metrics.
+// History charts (uPlot): every `.charts` block on a page draws one chart per figure from
+// its `data-source` URL (with `{range}` and `{metric}` filled in), with a range picker,
+// hover values and drag-to-zoom (uPlot's own), and refreshes when its `data-refresh-on`
+// event arrives on the page's stream.
 (function () {
   "use strict";
 
-  var range = "1h";
-  var plots = {};
   var SPANS = { "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800, "30d": 2592000 };
+  var HEIGHT = 180;
 
   // A colour of the page's current scheme, resolved to one a canvas understands
   function cssVar(name) {
@@ -33,86 +34,93 @@
     };
   }
 
-  function draw(figure, points) {
+  function Charts(block) {
+    this.block = block;
+    this.range = block.dataset.defaultRange || "1h";
+    this.plots = {};
+  }
+
+  Charts.prototype.draw = function (figure, points) {
+    var self = this;
     var holder = figure.querySelector(".plot");
     var metric = figure.dataset.metric;
     var unit = figure.dataset.unit;
-    var xs = points.map(function (p) {
-      return Date.parse(p.t) / 1000;
-    });
-    var ys = points.map(function (p) {
-      return p.v;
-    });
+    var x = this.block.dataset.x || "t";
+    var y = this.block.dataset.y || "v";
+    var xs = points.map(function (p) { return Date.parse(p[x]) / 1000; });
+    var ys = points.map(function (p) { return p[y]; });
     figure.dataset.points = String(points.length);
-    if (plots[metric]) {
-      plots[metric].setData([xs, ys]);
+    if (this.plots[metric]) {
+      this.plots[metric].setData([xs, ys]);
       return;
     }
-    var yScale = unit === "%" ? { range: [0, 100] } : {};
-    var opts = {
+    var grid = { stroke: cssVar("--grid") };
+    this.plots[metric] = new window.uPlot({
       width: Math.max(holder.clientWidth, 280),
-      height: 180,
+      height: HEIGHT,
       scales: {
         // The chosen range, whatever the first points cover
         x: { time: true, range: function () {
           var now = Date.now() / 1000;
-          return [now - SPANS[range], now];
+          return [now - SPANS[self.range], now];
         } },
-        y: yScale,
+        y: unit === "%" ? { range: [0, 100] } : {},
       },
       axes: [
-        { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid") } },
-        unit ? { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid") }, size: 80, values: function (u, vals) {
+        { stroke: cssVar("--muted"), grid: grid },
+        { stroke: cssVar("--muted"), grid: grid, size: unit ? 80 : 60, values: function (u, vals) {
           return vals.map(function (v) { return format(unit)(u, v); });
-        } } : { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid") }, size: 60 },
+        } },
       ],
       series: [{}, { label: figure.querySelector("figcaption").textContent, stroke: cssVar("--accent"), width: 2, value: format(unit) }],
-    };
-    plots[metric] = new window.uPlot(opts, [xs, ys], holder);
-  }
+    }, [xs, ys], holder);
+  };
 
-  function load(container) {
-    var agent = container.dataset.agent;
-    var figures = container.querySelectorAll("figure.chart");
-    figures.forEach(function (figure) {
-      var url = "/api/v1/agents/" + encodeURIComponent(agent) + "/metrics/history?range=" + range + "&metric=" + figure.dataset.metric;
-      if (container.dataset.container) url += "&container=" + encodeURIComponent(container.dataset.container);
+  Charts.prototype.load = function () {
+    var self = this;
+    this.block.querySelectorAll("figure.chart").forEach(function (figure) {
+      var url = self.block.dataset.source
+        .replace("{range}", encodeURIComponent(self.range))
+        .replace("{metric}", encodeURIComponent(figure.dataset.metric));
       fetch(url, { credentials: "same-origin" })
-        .then(function (response) {
-          return response.ok ? response.json() : { points: [] };
-        })
-        .then(function (body) {
-          draw(figure, body.points || []);
-        });
+        .then(function (response) { return response.ok ? response.json() : { points: [] }; })
+        .then(function (body) { self.draw(figure, body.points || []); });
     });
-  }
+  };
+
+  Charts.prototype.resize = function () {
+    var plots = this.plots;
+    var block = this.block;
+    Object.keys(plots).forEach(function (metric) {
+      var holder = block.querySelector('[data-metric="' + metric + '"] .plot');
+      plots[metric].setSize({ width: Math.max(holder.clientWidth, 280), height: HEIGHT });
+    });
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
-    var container = document.querySelector(".charts[data-agent]");
-    if (!container || !window.uPlot) return;
-    load(container);
-    document.querySelectorAll("[data-range]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        range = button.dataset.range;
-        document.querySelectorAll("[data-range]").forEach(function (other) {
-          other.setAttribute("aria-pressed", other === button ? "true" : "false");
+    if (!window.uPlot) return;
+    document.querySelectorAll(".charts[data-source]").forEach(function (block) {
+      var charts = new Charts(block);
+      charts.load();
+      var section = block.closest("section") || document;
+      section.querySelectorAll("[data-range]").forEach(function (button) {
+        button.addEventListener("click", function () {
+          charts.range = button.dataset.range;
+          section.querySelectorAll("[data-range]").forEach(function (other) {
+            other.setAttribute("aria-pressed", other === button ? "true" : "false");
+          });
+          charts.load();
         });
-        load(container);
       });
-    });
-    var pending = null;
-    document.addEventListener("htmx:sseMessage", function (event) {
-      if (!event.detail || event.detail.type !== "resource.snapshot" || pending) return;
-      pending = window.setTimeout(function () {
-        pending = null;
-        load(container);
-      }, 2000);
-    });
-    window.addEventListener("resize", function () {
-      Object.keys(plots).forEach(function (metric) {
-        var holder = container.querySelector('[data-metric="' + metric + '"] .plot');
-        plots[metric].setSize({ width: Math.max(holder.clientWidth, 280), height: 180 });
+      var pending = null;
+      document.addEventListener("htmx:sseMessage", function (event) {
+        if (!event.detail || event.detail.type !== block.dataset.refreshOn || pending) return;
+        pending = window.setTimeout(function () {
+          pending = null;
+          charts.load();
+        }, 2000);
       });
+      window.addEventListener("resize", function () { charts.resize(); });
     });
   });
 })();

@@ -7,6 +7,7 @@ import re
 
 import httpx2
 
+from tests.agents.support import create_agent
 from tests.endpoints.conftest import Endpoints
 from tests.endpoints.servers import http_server
 from tests.support.hub import ADMIN_PASSWORD
@@ -65,6 +66,37 @@ async def test_a_form_error_is_shown_next_to_its_field_and_nothing_is_created(en
     assert error is not None and "abc" in error.group(1)
     assert 'value="2xx,abc"' in response.text
     assert (await endpoints.api.get("/api/v1/endpoints")).json() == []
+
+
+async def test_the_form_chooses_where_an_endpoint_is_checked_and_by_which_rule(endpoints: Endpoints) -> None:
+    browser, csrf = await _signed_in(endpoints)
+    near = await create_agent(endpoints.running, "edge-1")
+    base = {"csrf": csrf, "name": "api", "type": "http", "target": "http://api.test/health", "http.method": "GET"}
+    shown = (await browser.get("/endpoints/new")).text
+    assert f'name="locations.{near["id"]}"' in shown and "edge-1" in shown
+    assert re.search(r'name="locations.hub" checked', shown)
+
+    # No place ticked: an error at the locations, and nothing created.
+    response = await browser.post("/endpoints/new", data={**base, "locationRule": "any"})
+    assert response.status_code == 400 and 'class="field-error" role="alert"' in response.text
+    assert (await endpoints.api.get("/api/v1/endpoints")).json() == []
+
+    form = {**base, "locations.hub": "on", f"locations.{near['id']}": "on", "locationRule": "majority"}
+    response = await browser.post("/endpoints/new", data=form)
+    assert response.status_code == 303, response.text
+    endpoint_id = response.headers["location"].rsplit("/", 1)[1]
+    got = await endpoints.get(endpoint_id)
+    assert got["locations"] == ["hub", near["id"]] and got["locationRule"] == "majority"
+
+    edit = (await browser.get(f"/endpoints/{endpoint_id}/edit")).text
+    assert re.search(rf'name="locations.{near["id"]}" checked', edit)
+    assert re.search(r'<option value="majority" selected>', edit)
+    # Moved to the agent alone; a form without the location fields keeps them.
+    form = {**base, f"locations.{near['id']}": "on", "locationRule": "any"}
+    assert (await browser.post(f"/endpoints/{endpoint_id}/edit", data=form)).status_code == 303
+    assert (await endpoints.get(endpoint_id))["locations"] == [near["id"]]
+    assert (await browser.post(f"/endpoints/{endpoint_id}/edit", data=base)).status_code == 303
+    assert (await endpoints.get(endpoint_id))["locations"] == [near["id"]]
 
 
 async def test_pause_resume_and_delete_from_the_endpoints_page(endpoints: Endpoints) -> None:

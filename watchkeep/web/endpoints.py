@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from watchkeep.agents.selfmonitor import SELF_AGENT_NAME
+from watchkeep.agents.service import AgentService
 from watchkeep.core.errors import ErrorCode, WatchkeepError
 from watchkeep.core.hub import Hub, HubDep
-from watchkeep.endpoints.schemas import METHODS, RECORD_TYPES, EndpointOut, EndpointWrite
+from watchkeep.endpoints.schemas import AGENT_TYPES, METHODS, RECORD_TYPES, EndpointOut, EndpointWrite
 from watchkeep.endpoints.service import RECENT_POINTS, EndpointService, sparklines
 from watchkeep.web.fields import lines, pairs
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
@@ -76,6 +78,10 @@ def _fields(form: dict[str, Any]) -> dict[str, Any]:
         "failureThreshold": text(form, "failureThreshold") or 3,
         "recoveryThreshold": text(form, "recoveryThreshold") or 2,
     }
+    if "locationRule" in form:
+        # One box per place (`locations.hub`, `locations.<agent id>`); none ticked is an error.
+        fields["locations"] = [key.split(".", 1)[1] for key in form if key.startswith("locations.")]
+        fields["locationRule"] = form["locationRule"]
     if kind == "http":
         fields["http"] = {
             "method": form.get("http.method") or "GET",
@@ -118,9 +124,13 @@ def _values(endpoint: EndpointOut | None) -> dict[str, Any]:
         "http.ipFamily": "any",
         "tls.verify": "on",
         "dns.recordType": "A",
+        "locations": ["hub"],
+        "locationRule": "any",
     }
     if endpoint is None:
         return values
+    values["locations"] = list(endpoint.locations)
+    values["locationRule"] = endpoint.location_rule
     dumped = endpoint.model_dump(by_alias=True)
     for key in ("name", "type", "target", "intervalSeconds", "timeoutSeconds", "failureThreshold", "recoveryThreshold"):
         values[key] = dumped[key]
@@ -138,11 +148,17 @@ def _values(endpoint: EndpointOut | None) -> dict[str, Any]:
     return values
 
 
-def _form(
-    request: Request, status: int, endpoint: EndpointOut | None, values: dict[str, Any], errors: dict[str, str]
+async def _form(
+    request: Request,
+    hub: Hub,
+    status: int,
+    endpoint: EndpointOut | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
 ) -> Response:
-    # Errors about one header (`http.headers.X-Token`) are shown at the headers field.
-    shown = {("http.headers" if key.startswith("http.headers.") else key): message for key, message in errors.items()}
+    # Errors about one header (`http.headers.X-Token`) are shown at the headers field, and
+    # about one location (`locations[1]`) at the locations.
+    shown = {_shown_at(key): message for key, message in errors.items()}
     return page(
         request,
         "endpoint_form.html",
@@ -153,17 +169,39 @@ def _form(
         types=TYPES,
         methods=METHODS,
         record_types=RECORD_TYPES,
+        places=await _places(hub, values.get("locations", [])),
+        agent_types=AGENT_TYPES,
     )
+
+
+def _shown_at(field: str) -> str:
+    if field.startswith("http.headers."):
+        return "http.headers"
+    if field.startswith("locations"):
+        return "locations"
+    return field
 
 
 def _posted_values(form: dict[str, Any]) -> dict[str, Any]:
     """A posted form shown again: an unticked box is off, not the default."""
-    return {"http.verifyTls": "off", "tls.verify": "off", **form}
+    locations = [key.split(".", 1)[1] for key in form if key.startswith("locations.")]
+    return {"http.verifyTls": "off", "tls.verify": "off", **form, "locations": locations}
+
+
+async def _places(hub: Hub, chosen: list[str]) -> list[tuple[str, str]]:
+    """Where an endpoint can be checked, by id and name: the hub, every agent but the hubs'
+    own (the hub checks for them), and any place chosen that is none of these (an agent
+    since deleted), so that the form shows it."""
+    facts = await AgentService(hub).overview_facts()
+    agents = sorted((row["id"], row["name"]) for row, _ in facts if row["name"] != SELF_AGENT_NAME)
+    places = [("hub", "This hub"), *sorted(agents, key=lambda agent: agent[1])]
+    known = {place for place, _ in places}
+    return places + [(place, place) for place in chosen if place not in known]
 
 
 @router.get("/endpoints/new")
-async def new_endpoint_page(request: Request, user: User) -> Response:
-    return _form(request, 200, None, _values(None), {})
+async def new_endpoint_page(request: Request, user: User, hub: HubDep) -> Response:
+    return await _form(request, hub, 200, None, _values(None), {})
 
 
 @router.post("/endpoints/new")
@@ -172,9 +210,9 @@ async def create_endpoint(request: Request, user: EditorChange, hub: HubDep) -> 
     try:
         created = await EndpointService(hub).create(validated(EndpointWrite, _fields(form)))
     except FormInvalid as exc:
-        return _form(request, 400, None, _posted_values(form), exc.errors)
+        return await _form(request, hub, 400, None, _posted_values(form), exc.errors)
     except WatchkeepError as exc:
-        return _form(request, exc.status, None, _posted_values(form), errors_of(exc))
+        return await _form(request, hub, exc.status, None, _posted_values(form), errors_of(exc))
     return see_other(f"/endpoints/{created.id}")
 
 
@@ -202,7 +240,7 @@ async def endpoint_page(endpoint_id: str, request: Request, user: User, hub: Hub
 @router.get("/endpoints/{endpoint_id}/edit")
 async def edit_endpoint_page(endpoint_id: str, request: Request, user: User, hub: HubDep) -> Response:
     endpoint = await _endpoint(hub, endpoint_id)
-    return _form(request, 200, endpoint, _values(endpoint), {})
+    return await _form(request, hub, 200, endpoint, _values(endpoint), {})
 
 
 @router.post("/endpoints/{endpoint_id}/edit")
@@ -210,13 +248,13 @@ async def edit_endpoint(endpoint_id: str, request: Request, user: EditorChange, 
     form = await form_data(request)
     endpoint = await _endpoint(hub, endpoint_id)
     try:
-        # The form has no locations yet: an edit keeps the endpoint's.
+        # A form posted without the locations fields keeps the endpoint's.
         fields = {"locations": endpoint.locations, "locationRule": endpoint.location_rule, **_fields(form)}
         await EndpointService(hub).replace(endpoint_id, validated(EndpointWrite, fields))
     except FormInvalid as exc:
-        return _form(request, 400, endpoint, _posted_values(form), exc.errors)
+        return await _form(request, hub, 400, endpoint, _posted_values(form), exc.errors)
     except WatchkeepError as exc:
-        return _form(request, exc.status, endpoint, _posted_values(form), errors_of(exc))
+        return await _form(request, hub, exc.status, endpoint, _posted_values(form), errors_of(exc))
     return see_other(f"/endpoints/{endpoint_id}")
 
 

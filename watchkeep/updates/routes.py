@@ -125,7 +125,7 @@ async def create_exclusion(body: ExclusionWrite, _: CanWrite, hub: HubDep) -> Ex
     return ExclusionOut.of(await UpdateService(hub).create_exclusion(body.image, body.tag, body.reason))
 
 
-@router.delete("/exclusions/{exclusion_id}", status_code=204)
-async def delete_exclusion(exclusion_id: str, _: CanWrite, hub: HubDep) -> Response:
-    await UpdateService(hub).delete_exclusion(exclusion_id)
+@router.delete("/exclusions/{id}", status_code=204)
+async def delete_exclusion(id: str, _: CanWrite, hub: HubDep) -> Response:
+    await UpdateService(hub).delete_exclusion(id)
     return Response(status_code=204)

@@ -514,30 +514,12 @@ class UpdateService:
     async def create_exclusion(self, image: str, tag: str | None, reason: str | None) -> Exclusion:
         """A new exclusion; the containers it covers are excluded at once (their waiting
         updates resolve)."""
-        rule = Rule(image, tag)
         now = self.hub.clock.now_ms()
 
         async def unit(conn: AsyncConnection) -> tuple[Exclusion, list[Event]]:
             if await repo.exclusion_by_pattern(conn, image, tag) is not None:
                 raise conflict(f"an exclusion of {image}{':' + tag if tag else ''} exists already", "image")
-            values = {"id": new_id("exc"), "image": image, "tag": tag, "reason": reason, "created_at": now}
-            created = await repo.insert_exclusion(conn, values)
-            events: list[Event] = []
-            for verdict in await repo.verdicts(conn):
-                if verdict.status == "excluded" or not _covers(rule, verdict.image):
-                    continue
-                await repo.set_verdict(conn, verdict.container_id, {**_CLEARED, "status": "excluded"})
-                if verdict.raised:
-                    events.append(
-                        UpdateResolved(
-                            container_id=verdict.container_id,
-                            agent_id=verdict.agent_id,
-                            name=verdict.name,
-                            image=verdict.image,
-                            reason="excluded",
-                            at_ms=now,
-                        )
-                    )
+            created, events = await add_exclusion(conn, image, tag, reason, now)
             return created, await append(conn, events)
 
         created, events = await self.hub.store.write(unit)
@@ -549,11 +531,48 @@ class UpdateService:
         """Delete it; the containers no other exclusion covers have no verdict until the next scan."""
 
         async def unit(conn: AsyncConnection) -> None:
-            if not await repo.delete_exclusion(conn, exclusion_id):
+            if not await remove_exclusion(conn, exclusion_id):
                 raise not_found("Exclusion", exclusion_id)
-            rules = rules_of(await repo.exclusions(conn))
-            for verdict in await repo.verdicts(conn, status="excluded"):
-                if not any(_covers(rule, verdict.image) for rule in rules):
-                    await repo.delete_verdict(conn, verdict.container_id)
 
         await self.hub.store.write(unit)
+
+
+# Exclusions inside the caller's unit (the API's, and configuration import's)
+
+
+async def add_exclusion(
+    conn: AsyncConnection, image: str, tag: str | None, reason: str | None, now: int
+) -> tuple[Exclusion, list[Event]]:
+    """Store the exclusion and exclude the stored verdicts it covers; returns the events to log."""
+    rule = Rule(image, tag)
+    values = {"id": new_id("exc"), "image": image, "tag": tag, "reason": reason, "created_at": now}
+    created = await repo.insert_exclusion(conn, values)
+    events: list[Event] = []
+    for verdict in await repo.verdicts(conn):
+        if verdict.status == "excluded" or not _covers(rule, verdict.image):
+            continue
+        await repo.set_verdict(conn, verdict.container_id, {**_CLEARED, "status": "excluded"})
+        if verdict.raised:
+            events.append(
+                UpdateResolved(
+                    container_id=verdict.container_id,
+                    agent_id=verdict.agent_id,
+                    name=verdict.name,
+                    image=verdict.image,
+                    reason="excluded",
+                    at_ms=now,
+                )
+            )
+    return created, events
+
+
+async def remove_exclusion(conn: AsyncConnection, exclusion_id: str) -> bool:
+    """Delete it; the verdicts no exclusion covers any more go until the next scan. False
+    when there was none."""
+    if not await repo.delete_exclusion(conn, exclusion_id):
+        return False
+    rules = rules_of(await repo.exclusions(conn))
+    for verdict in await repo.verdicts(conn, status="excluded"):
+        if not any(_covers(rule, verdict.image) for rule in rules):
+            await repo.delete_verdict(conn, verdict.container_id)
+    return True

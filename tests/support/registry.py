@@ -160,6 +160,8 @@ class CountingProxy(_Threaded):
         self.upstream = upstream
         self.counts: Counter[tuple[str, str]] = Counter()
         self.failures: list[tuple[int, str | None]] = []
+        # Added to every answer (Docker Hub's `ratelimit-remaining`, say)
+        self.headers: dict[str, str] = {}
         self.lock = threading.Lock()
         self.client = httpx2.Client(base_url=upstream, timeout=30)
         super().__init__(_ProxyHandler)
@@ -233,7 +235,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         if upstream.status_code == 200 and urlsplit(self.path).path.endswith("/tags/list"):
             content, extra = _page(self.path, content)
         self.send_response(upstream.status_code)
-        for name, value in [*upstream.headers.multi_items(), *extra]:
+        for name, value in [*upstream.headers.multi_items(), *extra, *proxy.headers.items()]:
             if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
                 self.send_header(name, value)
         self.send_header(

@@ -100,6 +100,22 @@ async def test_retry_after_is_waited_then_the_request_retried(registry: Registry
         assert sum(proxy.counts.values()) == sent
 
 
+async def test_a_used_up_pull_limit_stops_gets_but_not_heads(registry: Registry, proxy: CountingProxy) -> None:
+    registry.push_image("client/pulls", ["latest"], platforms=("linux/amd64", "linux/arm64"))
+    async with RegistryClient() as client:
+        proxy.headers["ratelimit-remaining"] = "1;w=21600"
+        head = await client.head_manifest(proxy.host, "client/pulls", "latest")
+        await client.get_manifest(proxy.host, "client/pulls", head.digest)
+        assert client.pulls_remaining(proxy.host) == 1
+        proxy.headers["ratelimit-remaining"] = "0;w=21600"
+        await client.head_manifest(proxy.host, "client/pulls", "latest")  # a HEAD is no pull
+        assert client.pulls_remaining(proxy.host) == 0
+        sent = proxy.count("GET", "manifests")
+        with pytest.raises(RateLimited, match="pull limit"):
+            await client.get_manifest(proxy.host, "client/pulls", head.digest)
+        assert proxy.count("GET", "manifests") == sent
+
+
 def test_credentials_are_read_per_host() -> None:
     found = parse_credentials({"docker.io": {"username": "me", "password": "pw"}, "GHCR.io": {"token": "t"}})
     assert found["registry-1.docker.io"].basic() == "Basic bWU6cHc="

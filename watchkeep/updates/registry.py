@@ -10,8 +10,8 @@ configured credentials on every request; a configured static token is sent as a 
 Each host has its own gate: at most `concurrency` requests at once, and after a 429 (or a
 503 with `Retry-After`) nothing more until the time it asked for. Failed requests are
 retried with backoff. Docker Hub counts manifest GETs against an anonymous pull limit (a
-HEAD is free): its `ratelimit-remaining` header is tracked, and once it reaches zero no GET
-is sent to it until the window has passed."""
+HEAD is free): its `ratelimit-remaining` header (any registry's that sends one) is tracked,
+and once it reaches zero no GET is sent to it until the window has passed."""
 
 from __future__ import annotations
 
@@ -396,9 +396,10 @@ class RegistryClient:
     async def get_manifest(self, host: str, repository: str, reference: str) -> Manifest:
         """The manifest or index itself (on Docker Hub this counts as a pull)."""
         gate = self._gate(host)
-        if host == DOCKER_HUB_API and gate.pulls_remaining is not None and gate.pulls_remaining <= 0:
+        if gate.pulls_remaining is not None and gate.pulls_remaining <= 0:
             if self.clock.now_ms() < gate.pulls_reset_ms:
-                raise RateLimited("Docker Hub's pull limit is used up; the next scan tries again", 429)
+                who = "Docker Hub's" if host == DOCKER_HUB_API else f"{host}'s"
+                raise RateLimited(f"{who} pull limit is used up; the next scan tries again", 429)
             gate.pulls_remaining = None
         response = await self._request(
             host, repository, "GET", f"/v2/{repository}/manifests/{reference}", MANIFEST_ACCEPT

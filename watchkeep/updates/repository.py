@@ -52,17 +52,6 @@ class Verdict:
     scan_id: str | None
     raised: bool
 
-    @property
-    def update_key(self) -> str | None:
-        """What the available update is: a new tag, or a new digest of the same tag."""
-        if self.status != "available":
-            return None
-        return (
-            f"{self.latest_tag or self.tag}@{self.latest_digest or ''}"
-            if self.update_type == "digest"
-            else (self.latest_tag)
-        )
-
 
 @dataclass(frozen=True)
 class Pin:

@@ -79,6 +79,9 @@ from watchkeep.resources.rollups import rollup_step
 from watchkeep.runtime import routes as runtime_routes
 from watchkeep.runtime.stats import RuntimeStats
 from watchkeep.runtime.watcher import RuntimeWatcher
+from watchkeep.updates import routes as update_routes
+from watchkeep.updates.metrics import metric_families as update_metrics
+from watchkeep.updates.worker import UpdateScanWorker, schedule_step
 from watchkeep.web.routes import install_web
 from watchkeep.webhooks import routes as webhooks_routes
 from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
@@ -127,6 +130,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Certificates
     certificate_checks = CertificateWorker(hub)
     scheduler.add("certificate-checks", certificate_checks.step, interval=settings.certificate_check_interval_seconds)
+
+    # Image updates: queued scans (woken when one is queued here) and the scan schedule
+    update_scans = UpdateScanWorker(hub)
+    scheduler.add("update-scans", update_scans.step, interval=settings.updates_poll_seconds, wake=update_scans.wake)
+    scheduled_scans = schedule_step(hub)
+    if scheduled_scans is not None:
+        scheduler.add("update-scan-schedule", scheduled_scans, interval=60)
 
     # Endpoints: the checks' scheduler and the retention of their results
     endpoint_scheduler = EndpointScheduler(hub)
@@ -224,7 +234,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.runtime_watcher = runtime_watcher
     app.state.capabilities = {
         *("users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"),
-        *("agents", "heartbeats", "certificates", "endpoints"),
+        *("agents", "heartbeats", "certificates", "endpoints", "imageUpdates"),
         *("alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"),
     }
     install_error_handlers(app)
@@ -240,6 +250,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         heartbeat_metrics,
         endpoint_metrics,
         certificate_metrics,
+        update_metrics,
         alert_metrics,
         notify_metrics,
     ]
@@ -257,6 +268,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(heartbeat_routes.router)
     app.include_router(endpoint_routes.router)
     app.include_router(certificate_routes.router)
+    app.include_router(update_routes.router)
     for router in (
         health.router,
         auth_routes.router,

@@ -17,6 +17,7 @@ from watchkeep.heartbeats.schemas import HeartbeatWrite
 from watchkeep.heartbeats.service import HeartbeatService
 from watchkeep.notify.schemas import ChannelIn, RuleIn
 from watchkeep.notify.service import ChannelService
+from watchkeep.updates.service import UpdateService
 from watchkeep.webhooks.schemas import WebhookIn
 from watchkeep.webhooks.service import WebhookService
 
@@ -78,6 +79,7 @@ async def make_objects(hub: Hub) -> None:
     )
     await endpoints.create(EndpointWrite(name="db port", type="tcp", target="127.0.0.1:5432"))
     await CertificateService(hub).create(CertificateWrite(host="example.org", thresholds_days=[14, 7]).to_row())
+    await UpdateService(hub).create_exclusion("ghcr.io/acme/*", "*-rc*", "release candidates")
 
 
 async def make_agent(hub: Hub, name: str = "web-1") -> str:

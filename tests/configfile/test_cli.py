@@ -66,7 +66,7 @@ def test_export_and_import_move_the_configuration_to_a_new_hub(
     code, output, _ = _run("import", str(exported), "--dry-run", *target, env=secrets)
     assert code == 0 and "+ create heartbeats 'billing'" in output and "nothing written" in output
     code, output, _ = _run("import", str(exported), *target, env=secrets)
-    assert code == 0 and "Applied 11 change(s)." in output
+    assert code == 0 and "Applied 12 change(s)." in output
     code, output, _ = _run("import", str(exported), "--dry-run", "--prune", *target, env=secrets)
     assert code == 0 and output.strip() == "No changes."
 

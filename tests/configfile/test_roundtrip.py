@@ -9,7 +9,7 @@ from watchkeep.core.hub import Hub
 
 EMPTY = (
     "version: 1\nheartbeats: []\nchannels: []\nsilences: []\nmaintenanceWindows: []\nwebhooks: []\nagents: []\n"
-    "endpoints: []\ncertificates: []\n"
+    "endpoints: []\ncertificates: []\nupdateExclusions: []\n"
 )
 
 
@@ -26,7 +26,7 @@ async def test_export_then_import_into_an_emptied_hub_exports_the_same_bytes(hub
 
     removed = await import_file(hub, EMPTY, {}, prune=True)
     assert {change.action for change in removed} == {"delete"}
-    assert len(removed) == 11
+    assert len(removed) == 12
     assert (await export(hub)).text == EMPTY
 
     created = await import_file(hub, first.text, first.variables)

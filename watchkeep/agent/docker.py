@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeep.agent.containerlogs import ContainerLogReader
-from watchkeep.protocol.docker import EngineClient, EngineUnavailable
+from watchkeep.protocol.docker import EngineClient, EngineUnavailable, ImageFacts, ImageFactsCache
 from watchkeep.protocol.ingest import Container, ContainerLogs, LogRequest, Mount, PortMapping, ServiceStats
 
 log = logging.getLogger("watchkeep.agent")
@@ -88,7 +88,7 @@ def _name(summary: dict[str, Any]) -> str:
     return str(names[0]).lstrip("/") if names else str(summary.get("Id", ""))[:12]
 
 
-def inventory_entry(summary: dict[str, Any]) -> Container:
+def inventory_entry(summary: dict[str, Any], image: ImageFacts | None = None) -> Container:
     return Container(
         id=str(summary["Id"]),
         name=_name(summary),
@@ -118,6 +118,9 @@ def inventory_entry(summary: dict[str, Any]) -> Container:
             for m in summary.get("Mounts") or []
         ],
         network_mode=(summary.get("HostConfig") or {}).get("NetworkMode"),
+        repo_digests=None if image is None else image.repo_digests,
+        image_labels=None if image is None else image.labels,
+        image_platform=None if image is None else image.platform or None,
     )
 
 
@@ -138,6 +141,7 @@ class DockerCollector:
         self._baselines: dict[str, _Baseline] = {}
         self._said_unavailable = False
         self.logs = ContainerLogReader()
+        self.images = ImageFactsCache()
 
     async def _service(
         self, client: EngineClient, summary: dict[str, Any], gate: asyncio.Semaphore, errors: dict[str, str]
@@ -214,7 +218,8 @@ class DockerCollector:
             present = {str(s["Id"]) for s in summaries}
             for gone in set(self._baselines) - present:
                 del self._baselines[gone]
-            containers = [inventory_entry(s) for s in summaries]
+            images = await self.images.facts(client, (str(s.get("ImageID") or "") for s in summaries))
+            containers = [inventory_entry(s, images.get(str(s.get("ImageID") or ""))) for s in summaries]
             seen = [
                 (c.id, c.name, s.state or c.state, s.restart_count) for c, s in zip(containers, services, strict=True)
             ]

@@ -29,6 +29,10 @@ from watchkeep.core.events import (
     ResourceAlert,
     ResourceRecovery,
     ResourceThresholdEvent,
+    UpdateDetected,
+    UpdateEvent,
+    UpdatePinned,
+    UpdateResolved,
 )
 from watchkeep.core.hub import Hub
 
@@ -233,6 +237,58 @@ def _endpoint_clear(event: EndpointRecovery | EndpointDeleted) -> list[Condition
     return [_endpoint(event.endpoint_id, event.name, firing=False, message=message, details={})]
 
 
+# Image updates: one info alert per container with a newer image; a newer one still is a new
+# stage (told again), pinning, applying or excluding it resolves it.
+UPDATE_AVAILABLE = "update_available"
+
+
+def _update(event: UpdateEvent, *, firing: bool, message: str, details: dict[str, Any], stage: str | None) -> Condition:
+    return Condition(
+        source="update",
+        type=UPDATE_AVAILABLE,
+        entity_type="container",
+        entity_id=event.container_id,
+        entity_name=event.name,
+        firing=firing,
+        severity="info",
+        message=message,
+        details={"agentId": event.agent_id, "image": event.image, **details},
+        stage=stage,
+    )
+
+
+def _update_detected(event: UpdateDetected) -> list[Condition]:
+    if event.update_type == "digest":
+        what = f"a newer image of {event.image}"
+        stage = event.latest_digest
+    else:
+        what = f"{event.update_type} update {event.current_tag} → {event.latest_tag}"
+        stage = event.latest_tag
+    details = {
+        "updateType": event.update_type,
+        "currentTag": event.current_tag,
+        "latestTag": event.latest_tag,
+        "latestDigest": event.latest_digest,
+        "sourceUrl": event.source_url,
+    }
+    return [_update(event, firing=True, message=f"container {event.name}: {what}", details=details, stage=stage)]
+
+
+def _update_cleared(event: UpdatePinned | UpdateResolved) -> list[Condition]:
+    why = (
+        "pinned"
+        if isinstance(event, UpdatePinned)
+        else {
+            "applied": "updated",
+            "excluded": "excluded from update checks",
+            "disabled": "no longer checked for updates",
+            "removed": "removed",
+        }.get(event.reason, event.reason)
+    )
+    message = f"container {event.name} was {why}"
+    return [_update(event, firing=False, message=message, details={}, stage=None)]
+
+
 SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     AgentOffline.type: lambda e: _agent(e, True),  # type: ignore[arg-type]
     AgentOnline.type: lambda e: _agent(e, False),  # type: ignore[arg-type]
@@ -249,6 +305,9 @@ SOURCES: dict[str, Callable[[Event], list[Condition]]] = {
     EndpointAlert.type: _endpoint_alert,  # type: ignore[dict-item]
     EndpointRecovery.type: _endpoint_clear,  # type: ignore[dict-item]
     EndpointDeleted.type: _endpoint_clear,  # type: ignore[dict-item]
+    UpdateDetected.type: _update_detected,  # type: ignore[dict-item]
+    UpdatePinned.type: _update_cleared,  # type: ignore[dict-item]
+    UpdateResolved.type: _update_cleared,  # type: ignore[dict-item]
 }
 
 

@@ -36,6 +36,10 @@ class ContainerInfo(msgspec.Struct):
     mounts: Sequence[Any] | None = None
     network_mode: str | None = None
     created_ms: int | None = None
+    # The image's facts (image update checks): `name@digest` entries, its labels, `os/arch[/variant]`
+    repo_digests: list[str] | None = None
+    image_labels: dict[str, str] | None = None
+    platform: str | None = None
     # How it last exited, where known (the local runtime's inspect, or the agent's fields)
     exit_code: int | None = None
     oom_killed: bool | None = None

@@ -24,6 +24,9 @@ KEEP_WHEN_NULL = (
     "mounts",
     "network_mode",
     "created",
+    "repo_digests",
+    "image_labels",
+    "platform",
 )
 
 

@@ -23,6 +23,10 @@ agent_containers = Table(
     Column("mounts", Text),
     Column("network_mode", String(64)),
     Column("created", BigInteger),
+    # The image's facts for update checks (JSON lists/objects as text; updates/)
+    Column("repo_digests", Text),
+    Column("image_labels", Text),
+    Column("platform", String(64)),
     Column("first_seen_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
     # The API's id: unique across hosts, the same across restarts (model.public_id)

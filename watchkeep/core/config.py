@@ -6,9 +6,11 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from cronsim import CronSim
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -140,6 +142,34 @@ class Settings(BaseSettings):
     )
     certificate_ca_bundle: str | None = Field(
         None, description="PEM file of the CAs certificate chains are verified against (default: the system store)."
+    )
+
+    # Image updates (watchkeep/updates)
+    updates_scan_cron: str = Field(
+        "0 4 * * *",
+        description="When the scheduled image update scan runs (cron, five fields, UTC); empty: no scheduled scans.",
+    )
+    registry_auth: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description=(
+            "Registry credentials by host (a TOML table, or JSON in the environment): "
+            '{"ghcr.io": {"username": "...", "password": "..."}} or {"host": {"token": "..."}}.'
+        ),
+    )
+    registry_insecure_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Registry hosts spoken to over plain HTTP (comma-separated host[:port]; loopback always is).",
+    )
+    registry_concurrency: int = Field(4, ge=1, le=64, description="Requests one hub sends to one registry at once.")
+    registry_timeout_seconds: float = Field(20.0, gt=0, le=300, description="Time allowed for one registry request.")
+    registry_tags_page_size: int = Field(
+        100, ge=1, le=10_000, description="Tags asked for per page of a registry's tag list (`?n=`)."
+    )
+    updates_scan_concurrency: int = Field(
+        16, ge=1, le=256, description="Containers one image update scan checks at once."
+    )
+    updates_poll_seconds: float = Field(
+        5.0, gt=0, le=600, description="How often each hub looks for queued image update scans, in seconds."
     )
 
     # Endpoints (watchkeep/endpoints)
@@ -310,6 +340,38 @@ class Settings(BaseSettings):
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("registry_insecure_hosts", mode="before")
+    @classmethod
+    def _split_insecure_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("registry_auth")
+    @classmethod
+    def _check_registry_auth(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for host, entry in value.items():
+            unknown = set(entry) - {"username", "password", "token"}
+            if unknown:
+                raise ValueError(f"{host}: unknown key {sorted(unknown)[0]!r}")
+            if not entry.get("token") and not (entry.get("username") and "password" in entry):
+                raise ValueError(f"{host}: give username and password, or token")
+        return value
+
+    @field_validator("updates_scan_cron")
+    @classmethod
+    def _check_scan_cron(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            return value
+        if len(value.split()) != 5:
+            raise ValueError("expected 5 fields (minute hour day month weekday)")
+        try:
+            next(CronSim(value, datetime.now(UTC)))
+        except Exception as exc:  # cronsim reports some impossible dates as other errors
+            raise ValueError(f"not a cron expression: {exc}") from exc
         return value
 
     @field_validator("allowed_target_networks", mode="before")

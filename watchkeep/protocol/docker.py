@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -108,6 +108,49 @@ class FrameDecoder:
         return LogLine(stream, at, text)
 
 
+@dataclass(frozen=True)
+class ImageFacts:
+    """What image update checks need of an image: the digests it was pulled by, its labels
+    (`org.opencontainers.image.source`), and the platform it was built for."""
+
+    repo_digests: list[str]
+    labels: dict[str, str]
+    platform: str
+
+    @staticmethod
+    def of(inspect: dict[str, Any]) -> ImageFacts:
+        config = inspect.get("Config") or {}
+        platform = "/".join(
+            str(part) for part in (inspect.get("Os"), inspect.get("Architecture"), inspect.get("Variant")) if part
+        )
+        return ImageFacts(
+            repo_digests=[str(d) for d in inspect.get("RepoDigests") or []],
+            labels={str(k): str(v) for k, v in (config.get("Labels") or {}).items()},
+            platform=platform,
+        )
+
+
+class ImageFactsCache:
+    """Image id → its facts; an image is inspected once while containers run it."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, ImageFacts] = {}
+
+    async def facts(self, client: EngineClient, image_ids: Iterable[str]) -> dict[str, ImageFacts]:
+        wanted = {image_id for image_id in image_ids if image_id}
+        for gone in set(self._facts) - wanted:
+            del self._facts[gone]
+        for image_id in wanted - set(self._facts):
+            try:
+                self._facts[image_id] = ImageFacts.of(await client.image(image_id))
+            except EngineUnavailable:
+                continue  # removed meanwhile, or the engine is busy: asked again next time
+        return dict(self._facts)
+
+    def known(self) -> list[str]:
+        return list(self._facts)
+
+
 class EngineClient:
     """One connection pool to one engine. Reads time out after `timeout`; the streams
     (`events`, followed logs) wait as long as the engine stays silent."""
@@ -147,6 +190,10 @@ class EngineClient:
 
     async def inspect(self, container_id: str) -> dict[str, Any]:
         return dict(await self.get(f"/containers/{container_id}/json"))
+
+    async def image(self, image_id: str) -> dict[str, Any]:
+        """The image's inspect (`docker image inspect`)."""
+        return dict(await self.get(f"/images/{image_id}/json"))
 
     async def events(
         self,

@@ -125,6 +125,11 @@ class Container(_Wire):
     labels: Labels = field(default_factory=dict)
     mounts: list[Mount] = field(default_factory=list)
     network_mode: Name | None = None
+    # The image's facts from the engine's image inspect (watchkeep extensions; absent:
+    # unknown): its `name@digest` entries, its own labels, and its platform `os/arch[/variant]`.
+    repo_digests: list[Url] | None = None
+    image_labels: Labels | None = None
+    image_platform: Name | None = None
 
 
 class Process(_Wire):

@@ -26,7 +26,7 @@ from watchkeep.agents.selfmonitor import own_agent
 from watchkeep.containers.model import ContainerInfo
 from watchkeep.containers.service import ContainerService
 from watchkeep.core.hub import Hub
-from watchkeep.protocol.docker import EngineClient, EngineUnavailable, LogLine, NoSuchContainer
+from watchkeep.protocol.docker import EngineClient, EngineUnavailable, ImageFactsCache, LogLine, NoSuchContainer
 
 log = logging.getLogger("watchkeep.runtime")
 
@@ -96,6 +96,18 @@ class RuntimeWatcher:
         self.state = hub.local(Following)
         self._task: asyncio.Task[None] | None = None
         self._before_die: dict[str, _BeforeDie] = {}
+        self._images = ImageFactsCache()
+
+    async def _with_images(self, client: EngineClient, infos: list[ContainerInfo], *, keep: bool = False) -> None:
+        """Each container with its image's digests, labels and platform (image updates);
+        `keep` keeps the other images' facts (a single container's event, not an inventory)."""
+        wanted = [info.image_id or "" for info in infos] + (self._images.known() if keep else [])
+        facts = await self._images.facts(client, wanted)
+        for info in infos:
+            image = facts.get(info.image_id or "")
+            if image is not None:
+                info.repo_digests, info.image_labels = image.repo_digests, image.labels
+                info.platform = image.platform or None
 
     @property
     def following(self) -> bool:
@@ -176,6 +188,7 @@ class RuntimeWatcher:
                 continue  # removed since it was listed
             info.requested_stop = None  # an exit while not followed: whether it was asked is unknown
             found.append(info)
+        await self._with_images(client, found)
         await ContainerService(self.hub).record(agent_id, found, full=True)
 
     async def handle(self, client: EngineClient, agent_id: str, event: dict[str, Any]) -> None:
@@ -208,6 +221,8 @@ class RuntimeWatcher:
             info = ContainerInfo(id=container_id, name=str(attributes.get("name") or container_id[:12]))
         info.state = state or info.state
         info.health = health or info.health
+        if verb in ("create", "start"):
+            await self._with_images(client, [info], keep=True)
         if verb == "die":
             before = self._before_die.pop(container_id, _BeforeDie())
             if "exitCode" in attributes:

@@ -13,6 +13,7 @@ from watchkeep.containers.schemas import container_out, restart_loop_out, transi
 from watchkeep.containers.service import ContainerService
 from watchkeep.core.hub import HubDep
 from watchkeep.resources.thresholds import CONTAINER
+from watchkeep.updates.service import UpdateService
 from watchkeep.web import thresholds
 from watchkeep.web.responses import see_other
 from watchkeep.web.session import EditorChange, User
@@ -41,6 +42,7 @@ async def containers_page(request: Request, user: User, hub: HubDep) -> Response
         agent_id=None, state=state, archived=archived, by=by, host_names=hosts
     )
     items = {row["public_id"]: container_out(row) for row in rows}
+    updates = {v.container_id: v for v in await UpdateService(hub).verdicts(status="available")}
     template = "_containers.html" if query.get("fragment") == "containers" else "containers.html"
     return page(
         request,
@@ -48,6 +50,7 @@ async def containers_page(request: Request, user: User, hub: HubDep) -> Response
         groups=groups,
         items=items,
         hosts=hosts,
+        updates=updates,
         state=state,
         archived=archived,
         by=by,

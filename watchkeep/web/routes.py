@@ -35,6 +35,7 @@ from watchkeep.web import (
     overview,
     sparklines,
     thresholds,
+    updates,
 )
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
 from watchkeep.web.responses import int_param, safe_next, see_other
@@ -356,6 +357,7 @@ def install_web(app: FastAPI) -> None:
         containers.router,
         endpoints.router,
         certificates.router,
+        updates.router,
         alerting.router,
         notifications.router,
         admin.router,

@@ -97,6 +97,9 @@ def to_batch(payload: IngestPayload, at_ms: int, clamped: bool) -> SampleBatch:
             mounts=c.mounts,
             network_mode=c.network_mode,
             created_ms=int(c.created * 1000),
+            repo_digests=c.repo_digests,
+            image_labels=c.image_labels,
+            platform=c.image_platform,
         )
         by_name[c.name] = info
         batch.containers.append(info)

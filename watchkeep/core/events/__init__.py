@@ -314,6 +314,76 @@ class EndpointDeleted(EndpointEvent):
     target: str
 
 
+# Image updates (watchkeep/updates)
+
+
+@dataclass(frozen=True)
+class UpdateScanEvent(Event):
+    subject_kind: ClassVar[str] = "update_scan"
+    subject_key: ClassVar[str] = "scan_id"
+    scan_id: str
+    trigger: str  # manual | schedule
+
+
+@dataclass(frozen=True)
+class UpdateScanStarted(UpdateScanEvent):
+    type: ClassVar[str] = "update.scan_started"
+    total: int
+
+
+@dataclass(frozen=True)
+class UpdateScanCompleted(UpdateScanEvent):
+    type: ClassVar[str] = "update.scan_completed"
+    status: str  # completed | failed
+    checked: int
+    found: int
+    errors: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateEvent(Event):
+    subject_kind: ClassVar[str] = "container"
+    subject_key: ClassVar[str] = "container_id"
+    container_id: str
+    agent_id: str
+    name: str
+    image: str
+
+
+@dataclass(frozen=True)
+class UpdateDetected(UpdateEvent):
+    """A newer image for a container: a newer tag, or a new digest of its floating tag."""
+
+    type: ClassVar[str] = "update.detected"
+    update_type: str  # major | minor | patch | digest
+    current_tag: str | None
+    latest_tag: str | None
+    current_digest: str | None = None
+    latest_digest: str | None = None
+    source_url: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdatePinned(UpdateEvent):
+    type: ClassVar[str] = "update.pinned"
+    tag: str | None
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateUnpinned(UpdateEvent):
+    type: ClassVar[str] = "update.unpinned"
+
+
+@dataclass(frozen=True)
+class UpdateResolved(UpdateEvent):
+    """An update no longer waits: applied, excluded, disabled by label, or its container went."""
+
+    type: ClassVar[str] = "update.resolved"
+    reason: str  # applied | excluded | disabled | removed
+
+
 # Alerts, silences, notifications and webhooks (watchkeep/alerts, notify, webhooks)
 
 

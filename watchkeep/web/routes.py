@@ -34,6 +34,7 @@ from watchkeep.web import (
     notifications,
     overview,
     sparklines,
+    status_page,
     thresholds,
 )
 from watchkeep.web.forms import FormInvalid, errors_of, form_data, text, validated
@@ -359,6 +360,7 @@ def install_web(app: FastAPI) -> None:
         alerting.router,
         notifications.router,
         admin.router,
+        status_page.router,
     ):
         app.include_router(pages)
     app.include_router(thresholds.router)

@@ -9,7 +9,8 @@ from watchkeep.core.hub import Hub
 
 EMPTY = (
     "version: 1\nheartbeats: []\nchannels: []\nsilences: []\nmaintenanceWindows: []\nwebhooks: []\nagents: []\n"
-    "endpoints: []\ncertificates: []\n"
+    "endpoints: []\ncertificates: []\nstatusGroups: []\nstatusComponents: []\nstatusPage:\n- page: public\n"
+    "  title: Status\n  description: ''\n  logoUrl: ''\n  footer: ''\n"
 )
 
 

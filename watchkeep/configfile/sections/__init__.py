@@ -9,6 +9,7 @@ from watchkeep.configfile.sections.channels import ChannelsSection
 from watchkeep.configfile.sections.endpoints import EndpointsSection
 from watchkeep.configfile.sections.heartbeats import HeartbeatsSection
 from watchkeep.configfile.sections.silences import SilencesSection
+from watchkeep.configfile.sections.statuspage import StatusComponentsSection, StatusGroupsSection, StatusPageSection
 from watchkeep.configfile.sections.webhooks import WebhooksSection
 from watchkeep.configfile.sections.windows import WindowsSection
 from watchkeep.core.hub import Hub
@@ -22,6 +23,9 @@ SECTIONS: tuple[type[Section], ...] = (
     AgentsSection,
     EndpointsSection,
     CertificatesSection,
+    StatusGroupsSection,
+    StatusComponentsSection,
+    StatusPageSection,
 )
 
 

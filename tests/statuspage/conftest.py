@@ -16,9 +16,14 @@ FAST = {"event_poll_seconds": 0.1, "status_page_refresh_seconds": 0.5}
 
 
 @pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    """SQLite unless a test asks for both (`BOTH_STORES`)."""
-    return sqlite_url
+def database_url(request: pytest.FixtureRequest) -> str:
+    """SQLite; a test marked `BOTH_STORES` runs on PostgreSQL too."""
+    kind = getattr(request, "param", "sqlite")
+    url: str = request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url"}[kind])
+    return url
+
+
+BOTH_STORES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture

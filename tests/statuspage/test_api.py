@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from tests.statuspage.conftest import make_heartbeat, ping
+from tests.statuspage.conftest import BOTH_STORES, make_heartbeat, ping
 from tests.support.hub import RunningHub
 from tests.support.polling import eventually
 
@@ -48,6 +48,7 @@ async def test_a_bad_component_is_refused_by_field_and_writes_nothing(status_hub
     assert (await admin.get("/api/v1/status/components")).json() == []
 
 
+@BOTH_STORES
 async def test_a_component_follows_its_heartbeat_and_opens_and_resolves_an_incident(status_hub: RunningHub) -> None:
     admin = status_hub.admin
     job = await make_heartbeat(status_hub, "nightly-export")
@@ -117,6 +118,7 @@ async def test_an_override_sets_the_status_by_hand_until_removed(status_hub: Run
     assert back.json()["status"] == "operational"
 
 
+@BOTH_STORES
 async def test_an_incident_keeps_a_timeline_of_updates_in_order(status_hub: RunningHub) -> None:
     admin = status_hub.admin
     component = (await admin.post("/api/v1/status/components", json={"name": "Website"})).json()

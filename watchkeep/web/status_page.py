@@ -345,7 +345,15 @@ async def settings_page(request: Request, user: User, hub: HubDep) -> Response:
         "logoUrl": settings.logo_url,
         "footer": settings.footer,
     }
-    return page(request, "status_settings.html", values=values, errors={}, saved=request.query_params.get("saved"))
+    return page(
+        request,
+        "status_settings.html",
+        values=values,
+        errors={},
+        saved=request.query_params.get("saved"),
+        # The preview asks for the page as it is now, not as the browser cached it.
+        stamp=settings.updated_at,
+    )
 
 
 @router.post("/status-page/settings")
@@ -355,7 +363,8 @@ async def save_settings(request: Request, user: EditorChange, hub: HubDep) -> Re
     try:
         await StatusPageService(hub).replace_settings(validated(PageSettingsWrite, fields))
     except FormInvalid as exc:
-        return page(request, "status_settings.html", 400, values=fields, errors=exc.errors, saved=None)
+        return page(request, "status_settings.html", 400, values=fields, errors=exc.errors, saved=None, stamp=0)
     except WatchkeepError as exc:
-        return page(request, "status_settings.html", exc.status, values=fields, errors=errors_of(exc), saved=None)
+        errors = errors_of(exc)
+        return page(request, "status_settings.html", exc.status, values=fields, errors=errors, saved=None, stamp=0)
     return see_other("/status-page/settings?saved=1")

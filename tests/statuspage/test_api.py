@@ -4,6 +4,7 @@ and their timeline, automatic incidents; the public JSON, feeds, badges and cach
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from typing import Any
 
 from tests.statuspage.conftest import BOTH_STORES, make_heartbeat, ping
@@ -194,3 +195,51 @@ async def test_badges_are_svg_with_the_label_and_the_status(status_hub: RunningH
     missing = await client.get("/status/badge/nope.svg")
     assert missing.status_code == 404
     ET.fromstring(missing.content)
+
+
+async def test_a_maintenance_window_puts_its_components_under_maintenance_and_is_shown_ahead(
+    status_hub: RunningHub, clock: Any
+) -> None:
+    admin = status_hub.admin
+    job = await make_heartbeat(status_hub, "db-backup")
+    await ping(status_hub, job)
+    body = {"name": "Database", "monitors": [{"type": "heartbeat", "id": job["id"]}]}
+    component = (await admin.post("/api/v1/status/components", json=body)).json()
+    other = (await admin.post("/api/v1/status/components", json={"name": "Website"})).json()
+    now = clock.now()
+    later = await admin.post(
+        "/api/v1/maintenance-windows",
+        json={
+            "name": "Disk swap",
+            "matchers": {"entityType": "heartbeat", "entityId": job["id"]},
+            "startsAt": (now + timedelta(days=2)).isoformat(),
+            "endsAt": (now + timedelta(days=2, hours=1)).isoformat(),
+        },
+    )
+    assert later.status_code == 201, later.text
+    public = (await status_hub.client().get("/status/api")).json()
+    assert [(m["name"], m["active"], m["components"]) for m in public["maintenance"]] == [
+        ("Disk swap", False, ["Database"])
+    ]
+    assert (await _component(status_hub, component["id"]))["status"] == "operational"
+
+    opened = await admin.post(
+        "/api/v1/maintenance-windows",
+        json={
+            "name": "Upgrade",
+            "matchers": {"source": "heartbeat", "entityId": job["id"]},
+            "startsAt": (now - timedelta(minutes=1)).isoformat(),
+            "endsAt": (now + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    await eventually(
+        lambda: _status_is(status_hub, component["id"], "under_maintenance"), "the component to be under maintenance"
+    )
+    assert (await _component(status_hub, other["id"]))["status"] == "operational"
+    public = (await status_hub.client().get("/status/api")).json()
+    assert public["status"]["indicator"] == "under_maintenance"
+    assert [m["name"] for m in public["maintenance"] if m["active"]] == ["Upgrade"]
+
+    assert (await admin.delete(f"/api/v1/maintenance-windows/{opened.json()['id']}")).status_code == 204
+    await eventually(lambda: _status_is(status_hub, component["id"], "operational"), "the maintenance to end")

@@ -197,6 +197,7 @@ async def test_badges_are_svg_with_the_label_and_the_status(status_hub: RunningH
     ET.fromstring(missing.content)
 
 
+@BOTH_STORES
 async def test_a_maintenance_window_puts_its_components_under_maintenance_and_is_shown_ahead(
     status_hub: RunningHub, clock: Any
 ) -> None:

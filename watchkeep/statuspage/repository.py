@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from watchkeep.statuspage.tables import (
@@ -364,13 +366,15 @@ async def open_maintenance(conn: AsyncConnection) -> dict[str, str]:
 
 
 async def mark_maintenance_open(conn: AsyncConnection, window_id: str, name: str, now: int) -> bool:
-    found = await conn.execute(
-        select(status_open_maintenance.c.window_id).where(status_open_maintenance.c.window_id == window_id)
+    """Whether this call marked it (another replica may have, a moment before)."""
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(status_open_maintenance)
+        .values(window_id=window_id, name=name, opened_at=now)
+        .on_conflict_do_nothing(index_elements=["window_id"])
     )
-    if found.first() is not None:
-        return False
-    await conn.execute(insert(status_open_maintenance).values(window_id=window_id, name=name, opened_at=now))
-    return True
+    result = await conn.execute(statement)
+    return bool(result.rowcount)
 
 
 async def mark_maintenance_closed(conn: AsyncConnection, window_id: str) -> bool:

@@ -83,7 +83,7 @@ from watchkeep.statuspage import public_routes as status_public_routes
 from watchkeep.statuspage import routes as status_routes
 from watchkeep.statuspage.cache import PublicCache
 from watchkeep.statuspage.metrics import metric_families as status_metrics
-from watchkeep.statuspage.worker import AUTO_INCIDENT_EVENTS, AutoIncidents, StatusRefresher
+from watchkeep.statuspage.worker import AutoIncidents, StatusRefresher
 from watchkeep.web.routes import install_web
 from watchkeep.webhooks import routes as webhooks_routes
 from watchkeep.webhooks.service import WebhookDeliverer, WebhookService
@@ -106,7 +106,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     consumers = [
         Consumer(hub, "alerts", AlertSources(hub).react, types=SOURCES),
         Consumer(hub, "webhooks", WebhookService(hub).react),
-        Consumer(hub, "status-incidents", AutoIncidents(hub).react, types=AUTO_INCIDENT_EVENTS),
+        # Every type, as the webhooks: its cursor keeps up with the log (reacting only to
+        # status.component_changed), so nothing waits on it for the poll.
+        Consumer(hub, "status-incidents", AutoIncidents(hub).react),
     ]
     for consumer in consumers:
         hub.bus.listen(consumer.notice)

@@ -36,7 +36,6 @@ MONITOR_EVENTS = frozenset(
         "container.health_changed",
     }
 )
-AUTO_INCIDENT_EVENTS = (StatusComponentChanged.type,)
 
 
 class StatusRefresher:

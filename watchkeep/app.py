@@ -79,6 +79,11 @@ from watchkeep.resources.rollups import rollup_step
 from watchkeep.runtime import routes as runtime_routes
 from watchkeep.runtime.stats import RuntimeStats
 from watchkeep.runtime.watcher import RuntimeWatcher
+from watchkeep.statuspage import public_routes as status_public_routes
+from watchkeep.statuspage import routes as status_routes
+from watchkeep.statuspage.cache import PublicCache
+from watchkeep.statuspage.metrics import metric_families as status_metrics
+from watchkeep.statuspage.worker import AutoIncidents, StatusRefresher
 from watchkeep.updates import routes as update_routes
 from watchkeep.updates.metrics import metric_families as update_metrics
 from watchkeep.updates.worker import UpdateScanWorker, schedule_step
@@ -104,6 +109,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     consumers = [
         Consumer(hub, "alerts", AlertSources(hub).react, types=SOURCES),
         Consumer(hub, "webhooks", WebhookService(hub).react),
+        # Every type, as the webhooks: its cursor keeps up with the log (reacting only to
+        # status.component_changed), so nothing waits on it for the poll.
+        Consumer(hub, "status-incidents", AutoIncidents(hub).react),
     ]
     for consumer in consumers:
         hub.bus.listen(consumer.notice)
@@ -159,6 +167,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     notify.add_deliverer("webhook", WebhookDeliverer(hub, notify.http))
     scheduler.add("outbox", notify.worker.step, interval=settings.outbox_poll_seconds)
     scheduler.add("alerts-evaluate", AlertService(hub).evaluate, interval=settings.alerts_evaluate_seconds)
+
+    # The status page: component statuses follow their monitors; the public view's cache
+    status_refresher = StatusRefresher(hub)
+    hub.bus.listen(status_refresher.notice)
+    hub.bus.listen(hub.local(PublicCache).notice)
+    scheduler.add(
+        "status-page", status_refresher.step, interval=settings.status_page_refresh_seconds, wake=status_refresher.wake
+    )
 
     # Self-monitoring: the agent's collectors for the hub's own host
     self_monitor = SelfMonitor(hub) if settings.self_monitor else None
@@ -236,6 +252,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         *("users", "apiKeys", "idempotency", "rateLimiting", "dockerRuntime"),
         *("agents", "heartbeats", "certificates", "endpoints", "imageUpdates"),
         *("alerts", "notificationChannels", "silences", "maintenanceWindows", "webhooks"),
+        "statusPage",
     }
     install_error_handlers(app)
     install_openapi(app)
@@ -253,6 +270,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         update_metrics,
         alert_metrics,
         notify_metrics,
+        status_metrics,
     ]
     app.add_middleware(
         RequestContextMiddleware,
@@ -283,6 +301,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     for router in (alerts_routes.router, notify_routes.router, webhooks_routes.router):
         app.include_router(router)
     app.include_router(dashboard_routes.router)
+    app.include_router(status_routes.router)
+    app.include_router(status_public_routes.router)
     # The web UI last: its pages never shadow an API route.
     install_web(app)
     return app

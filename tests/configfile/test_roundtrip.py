@@ -9,7 +9,9 @@ from watchkeep.core.hub import Hub
 
 EMPTY = (
     "version: 1\nheartbeats: []\nchannels: []\nsilences: []\nmaintenanceWindows: []\nwebhooks: []\nagents: []\n"
-    "endpoints: []\ncertificates: []\nupdateExclusions: []\n"
+    "endpoints: []\ncertificates: []\nupdateExclusions: []\nstatusGroups: []\nstatusComponents: []\n"
+    "statusPage:\n- page: public\n"
+    "  title: Status\n  description: ''\n  logoUrl: ''\n  footer: ''\n"
 )
 
 

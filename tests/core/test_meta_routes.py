@@ -105,8 +105,9 @@ async def test_the_edition_names_every_capability(hub: RunningHub) -> None:
     assert body["features"]["users"] is True
     assert body["features"]["agents"] is True
     assert body["features"]["heartbeats"] is True
+    assert body["features"]["statusPage"] is True
     # Not built yet, so reported off rather than claimed.
-    assert body["features"]["statusPage"] is False
+    assert body["features"]["kubernetesRuntime"] is False
     assert all(isinstance(v, bool) for v in body["features"].values())
 
 

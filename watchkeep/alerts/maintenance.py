@@ -39,3 +39,23 @@ def window_active(window: dict[str, Any] | Any, now_ms: int) -> bool:
     now = from_ms(now_ms)
     opened = next(CronSim(window["cron"], (now - duration).astimezone(zone)))
     return opened <= now
+
+
+def occurrence(window: dict[str, Any] | Any, now_ms: int) -> tuple[int, int] | None:
+    """(opens, closes) of the window's occurrence open at `now_ms`, else of its next one;
+    None when it will not open again."""
+    starts, ends = window["starts_at"], window["ends_at"]
+    if window["cron"] is None:
+        if starts is None or ends is None or now_ms >= ends:
+            return None
+        return starts, ends
+    if ends is not None and now_ms >= ends:
+        return None
+    zone = ZoneInfo(window["timezone"])
+    duration = timedelta(seconds=window["duration_seconds"])
+    after = from_ms(max(now_ms, starts or now_ms)) - duration
+    opened = next(CronSim(window["cron"], after.astimezone(zone)))
+    opens = int(opened.timestamp() * 1000)
+    if ends is not None and opens >= ends:
+        return None
+    return opens, opens + int(duration.total_seconds() * 1000)

@@ -132,6 +132,18 @@ class Settings(BaseSettings):
         2.0, gt=0, le=300, description="How often each hub looks for missed heartbeat deadlines, in seconds."
     )
 
+    # The public status page (watchkeep/statuspage)
+    status_page_refresh_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="How often each hub re-derives the status page's component statuses, in seconds "
+        "(monitor events trigger it at once; this catches what changes with time alone).",
+    )
+    status_page_rate_limit_per_minute: int = Field(
+        600, ge=0, description="Requests per minute to the public status routes from one client address (0: no limit)."
+    )
+
     # Certificates (watchkeep/certificates)
     certificate_check_interval_seconds: float = Field(
         30.0, gt=0, le=3600, description="How often each hub looks for certificate checks that are due, in seconds."

@@ -34,6 +34,7 @@ from watchkeep.web import (
     notifications,
     overview,
     sparklines,
+    status_page,
     thresholds,
     updates,
 )
@@ -361,6 +362,7 @@ def install_web(app: FastAPI) -> None:
         alerting.router,
         notifications.router,
         admin.router,
+        status_page.router,
     ):
         app.include_router(pages)
     app.include_router(thresholds.router)

@@ -9,6 +9,7 @@ from watchkeep.configfile.sections.channels import ChannelsSection
 from watchkeep.configfile.sections.endpoints import EndpointsSection
 from watchkeep.configfile.sections.heartbeats import HeartbeatsSection
 from watchkeep.configfile.sections.silences import SilencesSection
+from watchkeep.configfile.sections.statuspage import StatusComponentsSection, StatusGroupsSection, StatusPageSection
 from watchkeep.configfile.sections.updates import UpdateExclusionsSection
 from watchkeep.configfile.sections.webhooks import WebhooksSection
 from watchkeep.configfile.sections.windows import WindowsSection
@@ -24,6 +25,9 @@ SECTIONS: tuple[type[Section], ...] = (
     EndpointsSection,
     CertificatesSection,
     UpdateExclusionsSection,
+    StatusGroupsSection,
+    StatusComponentsSection,
+    StatusPageSection,
 )
 
 

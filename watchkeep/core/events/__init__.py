@@ -384,6 +384,69 @@ class UpdateResolved(UpdateEvent):
     reason: str  # applied | excluded | disabled | removed
 
 
+# The public status page (watchkeep/statuspage): what /status/events streams. Each carries
+# public names only (a component's, an incident's, a maintenance window's), never a monitor's.
+
+
+@dataclass(frozen=True)
+class StatusComponentChanged(Event):
+    type: ClassVar[str] = "status.component_changed"
+    subject_kind: ClassVar[str] = "status_component"
+    subject_key: ClassVar[str] = "component_id"
+    component_id: str
+    slug: str
+    name: str
+    status: str
+    previous: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusIncidentEvent(Event):
+    subject_kind: ClassVar[str] = "status_incident"
+    subject_key: ClassVar[str] = "incident_id"
+    incident_id: str
+    title: str
+    impact: str
+    status: str
+    message: str
+    component_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StatusIncidentCreated(StatusIncidentEvent):
+    type: ClassVar[str] = "status.incident_created"
+
+
+@dataclass(frozen=True)
+class StatusIncidentUpdated(StatusIncidentEvent):
+    type: ClassVar[str] = "status.incident_updated"
+
+
+@dataclass(frozen=True)
+class StatusIncidentResolved(StatusIncidentEvent):
+    type: ClassVar[str] = "status.incident_resolved"
+
+
+@dataclass(frozen=True)
+class StatusMaintenanceEvent(Event):
+    subject_kind: ClassVar[str] = "status_maintenance"
+    subject_key: ClassVar[str] = "maintenance_id"
+    maintenance_id: str
+    name: str
+    component_ids: list[str] = field(default_factory=list)
+    ends_at_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusMaintenanceStarted(StatusMaintenanceEvent):
+    type: ClassVar[str] = "status.maintenance_started"
+
+
+@dataclass(frozen=True)
+class StatusMaintenanceEnded(StatusMaintenanceEvent):
+    type: ClassVar[str] = "status.maintenance_ended"
+
+
 # Alerts, silences, notifications and webhooks (watchkeep/alerts, notify, webhooks)
 
 

@@ -1,0 +1,1 @@
+"""The public status page: groups, components, incidents, the public routes, feeds and badges."""

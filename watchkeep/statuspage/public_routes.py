@@ -96,7 +96,9 @@ def _snapshot(hub_view: dict[str, object]) -> bytes:
     return f"event: status.snapshot\ndata: {data}\n\n".encode()
 
 
-@router.get("/status/events", dependencies=[public_rate_limit])
+# Not in the OpenAPI document: a stream that never ends is no operation a client generator
+# can call (docs/api.md and docs/status-page.md describe it).
+@router.get("/status/events", dependencies=[public_rate_limit], include_in_schema=False)
 async def status_events(request: Request, hub: HubDep) -> Response:
     """Server-sent events: first `status.snapshot` (the page as `/status/api` has it), then
     every `status.*` event as it happens. Reconnecting with Last-Event-ID starts with a

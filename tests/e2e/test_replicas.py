@@ -35,7 +35,7 @@ async def test_two_replicas_finish_the_work_of_a_killed_third(
 ) -> None:
     async with running_receiver() as receiver:
         # Each answer takes a while, so deliveries are in flight when the replica dies.
-        receiver.delay = 0.3
+        receiver.delay = 1.0  # well inside the outbox lease; long enough that the kill lands mid-work
         settings = settings_for(postgres_url, allow_private_targets=True, secret_key=SECRET_KEY)
         async with running_hub(settings) as hub:
             channel = await hub.admin.post(

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
-import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
@@ -87,38 +83,3 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> Non
         assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 30000
     await store.close()
-
-
-async def test_a_write_that_reads_first_waits_its_turn_behind_another_processs_writer(tmp_path: Path) -> None:
-    """Two hubs on one SQLite file: each process's writer takes the write lock when it
-    begins, so a unit that reads before it writes never meets a commit made in between (which
-    SQLite answers with "database is locked" at once, whatever the busy timeout)."""
-    path = tmp_path / "shared.db"
-    store = Store(f"sqlite:///{path}")
-    await store.start()
-    async with store.engine.begin() as conn:
-        await conn.run_sync(_scratch.create_all)
-    other_done = threading.Event()
-
-    def other_process_writes() -> None:
-        with contextlib.closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as other:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("INSERT INTO store_test_notes (id, text) VALUES (2, 'other')")
-            other.execute("COMMIT")
-        other_done.set()
-
-    async def read_then_write(conn: AsyncConnection) -> int:
-        seen = int((await conn.execute(select(func.count()).select_from(notes))).scalar_one())
-        threading.Thread(target=other_process_writes).start()
-        await asyncio.sleep(0.3)  # the other writer tries meanwhile
-        await conn.execute(insert(notes).values(id=1, text=f"saw {seen}"))
-        return seen
-
-    try:
-        assert await store.write(read_then_write) == 0
-        assert await asyncio.to_thread(other_done.wait, 30)
-        async with store.read() as conn:
-            rows = {row.id: row.text for row in await conn.execute(select(notes.c.id, notes.c.text))}
-        assert rows == {1: "saw 0", 2: "other"}
-    finally:
-        await store.close()

@@ -267,7 +267,4 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30_000, *, wri
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # The writer takes the write lock up front, waiting its turn (busy_timeout) behind
-        # another process's writer: a deferred transaction that read first could not take it
-        # once that process had committed (SQLITE_BUSY, which no timeout waits out).
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        conn.exec_driver_sql("BEGIN")
